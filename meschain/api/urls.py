@@ -1,0 +1,7 @@
+"""All API routes, mounted at /api/ and again at /api/v1/."""
+
+from django.urls import include, path
+
+api_patterns = [
+    path("", include("accounts.urls")),
+]

@@ -1,0 +1,36 @@
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path, re_path
+from django.utils.translation import gettext as _
+from django.views.defaults import server_error as html_server_error
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from meschain import health
+from meschain.api.envelope import error_response, is_api_path
+from meschain.api.urls import api_patterns
+from meschain.api.views import api_not_found
+from meschain.errors import ErrorCode
+
+urlpatterns = [
+    path("health", health.health, name="health"),
+    path("ready", health.ready, name="ready"),
+    path(
+        "api/schema/",
+        SpectacularAPIView.as_view(urlconf=[path("api/", include(api_patterns))]),
+        name="schema",
+    ),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/", include(api_patterns)),
+    path("api/", include(api_patterns)),
+    re_path(r"^api(/.*)?$", api_not_found),
+    path("admin/", admin.site.urls),
+]
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if is_api_path(request.path):
+        return error_response(ErrorCode.SERVER_ERROR, _("An unexpected error occurred. It has been logged."))
+    return html_server_error(request)
+
+
+handler500 = server_error
