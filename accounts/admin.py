@@ -36,6 +36,11 @@ class UserAddForm(SetPasswordMixin, forms.ModelForm):
         model = User
         fields = ["tenant", "username", "email", "first_name", "last_name", "role"]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "tenant" in self.fields:  # shown to superusers only; a user always has a tenant
+            self.fields["tenant"].required = True
+
     def clean(self) -> dict:
         cleaned = super().clean()
         self.validate_passwords()

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, status
@@ -12,12 +12,9 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import services
-from accounts.models import User
 from accounts.permissions import IsTenantUser
 from accounts.serializers import (
     AccessTokenSerializer,
@@ -28,6 +25,7 @@ from accounts.serializers import (
     UserCreateSerializer,
     UserSerializer,
     UserUpdateSerializer,
+    user_permissions_prefetch,
 )
 from meschain.api.viewsets import TenantScopedViewSet
 
@@ -59,11 +57,7 @@ class LoginView(APIView):
             password=form.validated_data["password"],
         )
         refresh = RefreshToken.for_user(user)
-        user = (
-            User.objects.select_related("tenant")
-            .prefetch_related("user_permissions__content_type")
-            .get(pk=user.pk)
-        )
+        prefetch_related_objects([user], user_permissions_prefetch())  # the row itself is loaded
         data = {
             "access": str(refresh.access_token),
             "refresh": str(refresh),
@@ -86,14 +80,11 @@ class RefreshView(APIView):
     def post(self, request: Request) -> Response:
         form = RefreshSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        refresher = TokenRefreshSerializer(data=form.validated_data)
         try:
-            refresher.is_valid(raise_exception=True)
-        except TokenError as exc:
-            raise DrfAuthenticationFailed(_("Refresh token is invalid, expired or revoked.")) from exc
-        except DrfAuthenticationFailed as exc:
-            raise DrfAuthenticationFailed(_("Refresh token is invalid, expired or revoked.")) from exc
-        return Response(refresher.validated_data)
+            pair = services.rotate_refresh_token(form.validated_data["refresh"])
+        except services.AuthenticationFailed as exc:
+            raise DrfAuthenticationFailed(exc.message) from exc
+        return Response(pair)
 
 
 class LogoutView(APIView):
@@ -125,7 +116,7 @@ class UserViewSet(
     def get_queryset(self) -> QuerySet:
         return (
             services.users_visible_to(self.request.user)
-            .prefetch_related("user_permissions__content_type")
+            .prefetch_related(user_permissions_prefetch())
             .order_by("username")
         )
 
@@ -157,8 +148,10 @@ class UserViewSet(
         user = self.get_object()
         form = UserUpdateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        services.update_user(user, actor=request.user, changes=form.validated_data)
-        return _with_message(Response(self.get_serializer(self.get_object()).data), _("User updated."))
+        # Serialize the service's result: a user just marked deleted is no longer
+        # visible through get_object(), but the change did happen.
+        user = services.update_user(user, actor=request.user, changes=form.validated_data)
+        return _with_message(Response(self.get_serializer(user).data), _("User updated."))
 
     @extend_schema(request=UserAccessSerializer, responses={200: UserSerializer})
     @action(detail=True, methods=["post"], url_path="permissions")
@@ -174,5 +167,8 @@ class UserViewSet(
     @extend_schema(responses={200: UserSerializer})
     @action(detail=False, methods=["get"], url_path="me")
     def me(self, request: Request) -> Response:
-        user = self.get_queryset().get(pk=request.user.pk)
+        # The authenticated user is already loaded (with its tenant): only its extra
+        # permissions are missing, not a second copy of the row.
+        user = request.user
+        prefetch_related_objects([user], user_permissions_prefetch())
         return Response(self.get_serializer(user).data)

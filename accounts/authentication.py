@@ -5,6 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.request import Request
@@ -13,6 +14,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from accounts import services
 from accounts.models import ApiKey, User
+from accounts.permissions import IsTenantUser
 
 
 class ApiKeyPrincipal:
@@ -85,3 +87,36 @@ class TenantJWTAuthentication(JWTAuthentication):
 
 class CsrfSessionAuthentication(SessionAuthentication):
     """The admin's session, with CSRF enforced on writes (DRF's behaviour)."""
+
+
+# --- How each scheme appears in the OpenAPI schema ---------------------------
+
+
+class JWTScheme(OpenApiAuthenticationExtension):
+    target_class = TenantJWTAuthentication
+    name = "jwtAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict:
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = ApiKeyAuthentication
+    name = "apiKeyAuth"
+
+    def get_security_requirement(self, auto_schema: Any) -> dict | None:
+        # Endpoints for people only (IsTenantUser) refuse API keys: not offered there.
+        if any(isinstance(permission, IsTenantUser) for permission in auto_schema.view.get_permissions()):
+            return None
+        return {self.name: []}
+
+    def get_security_definition(self, auto_schema: Any) -> dict:
+        return {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+
+
+class SessionScheme(OpenApiAuthenticationExtension):
+    target_class = CsrfSessionAuthentication
+    name = "cookieAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict:
+        return {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME}

@@ -3,8 +3,9 @@
 from typing import Any
 
 from django.conf import settings
+from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from meschain.api.envelope import error_response, is_api_path
@@ -21,8 +22,8 @@ def lockout_response(
     if is_api_path(request.path):
         response: HttpResponse = error_response(ErrorCode.ACCOUNT_LOCKED, message)
     else:
-        response = TemplateResponse(
-            request, "admin/locked_out.html", {"message": message, "title": _("Locked out")}, status=429
-        )
+        # Rendered now: this answer comes from middleware, where no one renders it later.
+        context = {**admin.site.each_context(request), "message": message, "title": _("Locked out")}
+        response = render(request, "admin/locked_out.html", context, status=429)
     response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
     return response

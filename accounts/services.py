@@ -5,6 +5,7 @@ call these; nothing else changes these rows.
 """
 
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -100,6 +101,15 @@ def _ensure_other_owner_remains(user: User) -> None:
 
 # --- Tenants and users -------------------------------------------------------
 
+#: what other apps set up for every new tenant (e.g. the default warehouse),
+#: registered from their AppConfig.ready so accounts imports none of them
+_tenant_setup: list[Callable[[Tenant], None]] = []
+
+
+def register_tenant_setup(setup: Callable[[Tenant], None]) -> None:
+    if setup not in _tenant_setup:
+        _tenant_setup.append(setup)
+
 
 @transaction.atomic
 def create_tenant(
@@ -117,6 +127,8 @@ def create_tenant(
         raise Conflict(_("A tenant with the slug “%(slug)s” already exists.") % {"slug": slug})
     tenant = Tenant.objects.create(slug=slug, name=name)
     audit.record("tenant.created", actor=actor, tenant=tenant, obj=tenant, after={"slug": slug, "name": name})
+    for setup in _tenant_setup:
+        setup(tenant)
     owner = create_user(
         tenant=tenant,
         username=owner_username,
@@ -169,6 +181,8 @@ def create_user(
         _require_manager(actor)
         if not actor.is_superuser and (tenant.pk != actor.tenant_id or role not in GRANTABLE_BY[actor.role]):
             raise PermissionDenied(_("You may not create this user."))
+    if tenant is None:  # only platform superusers have no tenant, and they are not made here
+        raise ValidationFailed(details={"tenant": [_("Choose the tenant this user belongs to.")]})
     _validate_identity(username=username, email=email, password=password)
     user = User(
         tenant=tenant,
@@ -321,6 +335,15 @@ def record_failed_login(username: str) -> None:
 
 
 def record_lockout(username: str) -> None:
+    """One audit row per lockout: further attempts while locked do not add rows."""
+    from django.conf import settings
+
+    from meschain.models import AuditLog
+
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    label = (username or "")[:200]
+    if AuditLog.objects.filter(action="auth.locked_out", actor_label=label, created_at__gte=since).exists():
+        return
     user = User.objects.filter(username=username).only("pk", "tenant_id", "username").first()
     audit.record(
         "auth.locked_out",
@@ -328,6 +351,44 @@ def record_lockout(username: str) -> None:
         obj=user,
         actor_label=(username or "")[:200],
     )
+
+
+@transaction.atomic
+def rotate_refresh_token(refresh_token: str) -> dict[str, str]:
+    """Exchange a refresh token for a new access and refresh token. The old one is
+    blacklisted in the same transaction, under a row lock, so it works exactly once even
+    when two requests present it at the same moment. Refused for a user who is no longer
+    active or whose tenant is deactivated. Raises AuthenticationFailed."""
+    from rest_framework_simplejwt.exceptions import TokenError
+    from rest_framework_simplejwt.settings import api_settings
+    from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+    from rest_framework_simplejwt.tokens import RefreshToken
+    from rest_framework_simplejwt.utils import datetime_from_epoch
+
+    invalid = _("Refresh token is invalid, expired or revoked.")
+    try:
+        token = RefreshToken(refresh_token)  # signature, expiry, type, not blacklisted
+    except TokenError as exc:
+        raise AuthenticationFailed(invalid) from exc
+    user = User.objects.select_related("tenant").filter(pk=token.get(api_settings.USER_ID_CLAIM)).first()
+    if user is None or not user.is_active:
+        raise AuthenticationFailed(invalid)
+    if not user.is_superuser and (user.tenant is None or not user.tenant.is_active):
+        raise AuthenticationFailed(invalid)
+    outstanding, _created = OutstandingToken.objects.select_for_update().get_or_create(
+        jti=token[api_settings.JTI_CLAIM],
+        defaults={
+            "user": user,
+            "token": refresh_token,
+            "created_at": token.current_time,
+            "expires_at": datetime_from_epoch(token["exp"]),
+        },
+    )
+    if BlacklistedToken.objects.filter(token=outstanding).exists():
+        raise AuthenticationFailed(invalid)  # used by a concurrent request a moment ago
+    BlacklistedToken.objects.create(token=outstanding)
+    fresh = RefreshToken.for_user(user)
+    return {"access": str(fresh.access_token), "refresh": str(fresh)}
 
 
 def logout(*, refresh_token: str, actor: User) -> None:

@@ -39,6 +39,43 @@ def scoped_related_queryset(model: type[models.Model], request: HttpRequest) -> 
     return scope(model._default_manager.all(), request.user, field)
 
 
+def _without(fields: Any, name: str) -> list:
+    """Admin `fields` (names, or tuples of names shown on one line) without `name`."""
+    kept: list = []
+    for item in fields:
+        if isinstance(item, (list, tuple)):
+            row = tuple(f for f in item if f != name)
+            if row:
+                kept.append(row)
+        elif item != name:
+            kept.append(item)
+    return kept
+
+
+def _detail_lines(details: Any, prefix: str = "") -> list[str]:
+    """Readable lines from an error's details: a field's messages as they are, nested ones
+    behind their path ({"variants": {"0": {"sku": ["…"]}}} → "variants #1 sku: …")."""
+    if isinstance(details, dict):
+        lines = []
+        for key, value in details.items():
+            label = f"#{int(key) + 1}" if str(key).isdigit() else str(key)
+            if not prefix and isinstance(value, (list, tuple)):
+                lines.extend(_detail_lines(value))  # a field's own messages
+            else:
+                lines.extend(_detail_lines(value, f"{prefix} {label}".strip()))
+        return lines
+    if isinstance(details, (list, tuple)):
+        return [line for item in details for line in _detail_lines(item, prefix)]
+    return [f"{prefix}: {details}" if prefix else str(details)]
+
+
+def report_domain_error(request: HttpRequest, exc: DomainError) -> None:
+    """A service's refusal as admin messages: its message, then one line per detail."""
+    messages.error(request, str(exc.message))
+    for line in _detail_lines(exc.details):
+        messages.error(request, line)
+
+
 class TenantScopedFormFieldsMixin:
     """Foreign keys and many-to-many choices limited to the user's tenant."""
 
@@ -70,6 +107,13 @@ class TenantScopedAdmin(TenantScopedFormFieldsMixin, admin.ModelAdmin):
             exclude.append("tenant")
         return exclude
 
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if sees_all_tenants(request.user) or self.tenant_field != "tenant":
+            return fieldsets
+        # The form excludes the tenant (get_exclude); declared fields must not ask for it.
+        return [(name, {**options, "fields": _without(options["fields"], "tenant")}) for name, options in fieldsets]
+
     def get_list_display(self, request: HttpRequest) -> Any:
         display = list(super().get_list_display(request))
         if sees_all_tenants(request.user) and self.tenant_field == "tenant" and "tenant" not in display:
@@ -91,10 +135,7 @@ class TenantScopedAdmin(TenantScopedFormFieldsMixin, admin.ModelAdmin):
         try:
             return super().changeform_view(request, *args, **kwargs)
         except DomainError as exc:
-            messages.error(request, str(exc.message))
-            for field_errors in exc.details.values():
-                for error in field_errors:
-                    messages.error(request, str(error))
+            report_domain_error(request, exc)
             return HttpResponseRedirect(request.get_full_path())
 
 

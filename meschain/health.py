@@ -35,8 +35,8 @@ def _check_cache() -> None:
 def _check_broker() -> None:
     from meschain.celery import app
 
-    with app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=1, timeout=2)
+    with app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
+        conn.ensure_connection(max_retries=0, timeout=2)
 
 
 @never_cache

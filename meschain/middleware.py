@@ -5,6 +5,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.template.defaultfilters import filesizeformat
+from django.utils.log import log_response
 from django.utils.translation import gettext as _
 
 from meschain import context
@@ -38,6 +40,12 @@ class RequestContextMiddleware:
         with context.bind(request_id=request_id, ip=client_ip(request)) as ctx:
             request.request_id = ctx.request_id
             response = self.get_response(request)
+            if response.status_code >= 400:
+                # Django logs 4xx/5xx answers after the middleware returns, outside this
+                # context; log them here so the line carries the request id.
+                log_response(
+                    "%s: %s", response.reason_phrase, request.path, response=response, request=request
+                )
         response["X-Request-ID"] = ctx.request_id
         return response
 
@@ -55,8 +63,8 @@ class BodySizeLimitMiddleware:
             length = 0
         limit = settings.MAX_UPLOAD_SIZE
         if length > limit:
-            message = _("The request body is larger than the %(limit)d MB limit.") % {
-                "limit": limit // (1024 * 1024)
+            message = _("The request body is larger than the %(limit)s limit.") % {
+                "limit": filesizeformat(limit).replace("\xa0", " ")
             }
             if is_api_path(request.path):
                 return error_response(ErrorCode.PAYLOAD_TOO_LARGE, message)

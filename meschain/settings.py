@@ -52,6 +52,9 @@ INSTALLED_APPS = [
     "csp",
     "meschain",
     "accounts",
+    "webhooks",
+    "catalog",
+    "orders",
 ]
 
 MIDDLEWARE = [
@@ -185,7 +188,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["meschain.api.renderers.EnvelopeJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "meschain.api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -226,7 +229,16 @@ SPECTACULAR_SETTINGS = {
         "meschain.api.schema.add_envelope_components",
     ],
     "SCHEMA_PATH_PREFIX": r"/api(/v1)?",
-    "SECURITY": [{"jwtAuth": []}, {"apiKeyAuth": []}],
+    "PREPROCESSING_HOOKS": ["meschain.api.schema.drop_versioned_duplicates"],
+    # Security per operation, from its authentication classes: the schemes are described
+    # by the OpenApiAuthenticationExtensions in accounts/authentication.py.
+    # Choice sets that share a field name get a name of their own (no "Status08aEnum").
+    "ENUM_NAME_OVERRIDES": {
+        "UserStatusEnum": "accounts.models.UserStatus",
+        "ProductStatusEnum": "catalog.models.ProductStatus",
+        "OrderStatusEnum": "orders.models.OrderStatus",
+        "RowResultStatusEnum": ["created", "updated", "unchanged", "error"],
+    },
 }
 
 # --- Uploads ----------------------------------------------------------------
@@ -296,6 +308,23 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "axes": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
     },
 }
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+# Periodic sweep: anything the on-commit dispatch missed (worker killed, broker down).
+OUTBOX_SWEEP_SECONDS = env.int("OUTBOX_SWEEP_SECONDS", default=30)
+CELERY_BEAT_SCHEDULE = {
+    "outbox-sweep": {"task": "meschain.dispatch_events", "schedule": OUTBOX_SWEEP_SECONDS},
+    "webhook-retries": {"task": "webhooks.deliver_due", "schedule": OUTBOX_SWEEP_SECONDS},
+}
+
+# --- Storefront webhooks ----------------------------------------------------
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=15.0)
+WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=3600.0)
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=10)
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=not PRODUCTION)
+IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)

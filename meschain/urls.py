@@ -3,6 +3,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import include, path, re_path
 from django.utils.translation import gettext as _
 from django.views.defaults import server_error as html_server_error
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from meschain import health
@@ -24,6 +25,7 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     re_path(r"^api(/.*)?$", api_not_found),
     path("admin/", admin.site.urls),
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.test import Client
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -158,6 +159,18 @@ def key_client() -> Callable[[str], APIClient]:
     def make(full_key: str) -> APIClient:
         client = APIClient()
         client.credentials(HTTP_X_API_KEY=full_key)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def admin_client_for() -> Callable[[User], Client]:
+    """A browser client logged in to the admin as `user` (a real session cookie)."""
+
+    def make(user: User) -> Client:
+        client = Client()
+        client.force_login(user, backend="accounts.backends.TenantUserBackend")
         return client
 
     return make

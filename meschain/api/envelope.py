@@ -1,8 +1,9 @@
 """The one response envelope every API answer uses, success and error alike."""
 
+import json
 from typing import Any
 
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 
 from meschain import context
@@ -41,3 +42,17 @@ def error_response(
 
 def is_api_path(path: str) -> bool:
     return path.startswith("/api/") or path == "/api"
+
+
+def prerendered_response(data_json: bytes, *, pagination: dict[str, int] | None = None, etag: str = "") -> HttpResponse:
+    """The envelope around `data` that was rendered (and cached) earlier: only the
+    timestamp and request id are new, so a cache hit skips serializers and renderers."""
+    stamp = _stamp()
+    parts = [b'{"success":true,"data":', data_json, b',"message":""']
+    if pagination is not None:
+        parts += [b',"pagination":', json.dumps(pagination, separators=(",", ":")).encode()]
+    parts += [b',"timestamp":"', stamp["timestamp"].encode(), b'","request_id":"', stamp["request_id"].encode(), b'"}']
+    response = HttpResponse(b"".join(parts), content_type="application/json")
+    if etag:
+        response["ETag"] = etag
+    return response

@@ -100,6 +100,8 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response:
     body = error_body(code, _message_of(code, exc), _details_of(exc.detail))
     status = exc.status_code
     if isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):
-        # DRF downgrades 401 to 403 when no authenticator offers a challenge.
-        status = 401 if headers.get("WWW-Authenticate") else exc.status_code
+        # DRF downgrades 401 to 403 when the view has no authenticator to offer a
+        # challenge (e.g. the token refresh view); AUTHENTICATION_FAILED is always 401.
+        status = 401
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="api"')
     return Response(body, status=status, headers=headers)

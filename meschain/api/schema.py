@@ -1,7 +1,9 @@
 """OpenAPI: every response documented inside the envelope, with the error codes."""
 
+import re
 from typing import Any
 
+from django.core.validators import RegexValidator
 from drf_spectacular.openapi import AutoSchema
 
 from meschain.errors import HTTP_STATUS, ErrorCode
@@ -25,9 +27,11 @@ PAGINATION_SCHEMA = {
 
 
 def envelope_schema(data_schema: dict | None, *, paginated: bool = False) -> dict:
+    """The success envelope around `data_schema`. For a paginated list, `data_schema` is
+    the list's own (array) schema, as drf-spectacular hands it to the paginator."""
     properties: dict[str, Any] = {
         "success": {"type": "boolean", "enum": [True]},
-        "data": {"type": "array", "items": data_schema} if paginated else (data_schema or {}),
+        "data": data_schema or {},
         "message": {"type": "string"},
         **_STAMP,
     }
@@ -69,34 +73,63 @@ _COMMON_ERRORS = {
     "429": "RATE_LIMITED (see Retry-After) or ACCOUNT_LOCKED.",
     "500": "SERVER_ERROR: a bug; the request id identifies the log lines.",
 }
+# Statuses any write can answer besides those.
+_WRITE_ERRORS = {
+    "409": "CONFLICT, INVALID_TRANSITION or INSUFFICIENT_STOCK: the request conflicts with the "
+    "current state (a duplicate, a row still in use, a status change that is not allowed, "
+    "not enough stock).",
+}
+_WRITE_METHODS = {"post", "put", "patch", "delete"}
+
+
+def drop_versioned_duplicates(endpoints: list[tuple]) -> list[tuple]:
+    """`/api/v1/…` serves the same operations as `/api/…`: document them once."""
+    return [endpoint for endpoint in endpoints if not endpoint[0].startswith("/api/v1/")]
+
+
+# Python's \w and \b know every script; the schema's regex dialect (ECMA-262) knows ASCII.
+_SCRIPT_AWARE_CLASS = re.compile(r"\\[wWbB]")
 
 
 class EnvelopeAutoSchema(AutoSchema):
-    """drf-spectacular's schema, with our security schemes named once."""
+    """drf-spectacular's AutoSchema; `add_envelope_components` wraps its answers in the envelope."""
+
+    def _insert_field_validators(self, field: Any, schema: dict) -> None:
+        super()._insert_field_validators(field, schema)
+        script_aware = any(
+            isinstance(validator, RegexValidator)
+            and not validator.regex.flags & re.ASCII
+            and _SCRIPT_AWARE_CLASS.search(validator.regex.pattern)
+            for validator in field.validators
+        )
+        if script_aware:
+            # A pattern like a Unicode slug's `^[-\w]+$` would call "çay-bardağı" or
+            # "чай" invalid in every client that checks it: leave it to the server.
+            for node in (schema, *schema.get("oneOf", [])):
+                node.pop("pattern", None)
 
 
 def add_envelope_components(result: dict, generator: Any, request: Any, public: bool) -> dict:
     components = result.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     schemas["ErrorEnvelope"] = ERROR_ENVELOPE
-    schemes = components.setdefault("securitySchemes", {})
-    schemes["jwtAuth"] = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-    schemes["apiKeyAuth"] = {"type": "apiKey", "in": "header", "name": "X-API-Key"}
     error_ref = {"$ref": "#/components/schemas/ErrorEnvelope"}
     for path_item in result.get("paths", {}).values():
-        for operation in path_item.values():
+        for method, operation in path_item.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             responses = operation["responses"]
             for status, response in list(responses.items()):
-                content = response.get("content", {})
-                for media in content.values():
+                if not str(status).startswith("2"):
+                    # An error documented with a description only still comes enveloped.
+                    response["content"] = {"application/json": {"schema": error_ref}}
+                    continue
+                for media in response.get("content", {}).values():
                     schema = media.get("schema")
-                    if str(status).startswith("2") and not _is_envelope(schema, schemas):
+                    if not _is_envelope(schema, schemas):
                         media["schema"] = envelope_schema(schema)
-                    elif not str(status).startswith("2"):
-                        media["schema"] = error_ref
-            for status, description in _COMMON_ERRORS.items():
+            errors = {**_COMMON_ERRORS, **(_WRITE_ERRORS if method in _WRITE_METHODS else {})}
+            for status, description in errors.items():
                 responses.setdefault(
                     status,
                     {"description": description, "content": {"application/json": {"schema": error_ref}}},

@@ -35,12 +35,14 @@ class ClientRateThrottle(BaseThrottle):
         now = time.time()
         window = int(now // period)
         key = f"throttle:{client_ident(request)}:{period}:{window}"
-        cache.add(key, 0, timeout=period + 1)
+        # One cache round trip per request once the window's counter exists.
         try:
             count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=period + 1)
-            count = 1
+        except ValueError:  # first request of the window (or the counter just expired)
+            if cache.add(key, 1, timeout=period + 1):
+                count = 1
+            else:  # another process created it in between
+                count = cache.incr(key)
         self._wait = (window + 1) * period - now
         return count <= limit
 

@@ -4,4 +4,7 @@ from django.urls import include, path
 
 api_patterns = [
     path("", include("accounts.urls")),
+    path("", include("webhooks.urls")),
+    path("", include("catalog.urls")),
+    path("", include("orders.urls")),
 ]

@@ -1,0 +1,519 @@
+"""Orders: place, import, move through their states — stock following every step
+through the catalogue's stock service, so the ledger and stock events stay exact."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from catalog.models import MovementReason, Variant
+from catalog.services.stock import StockChange, apply_stock_changes
+from catalog.services.warehouses import default_warehouse
+from meschain import audit, events
+from meschain.errors import (
+    Conflict,
+    DomainError,
+    InsufficientStock,
+    InvalidTransition,
+    NotFound,
+    ValidationFailed,
+)
+from meschain.tenancy import scope
+from orders.models import (
+    Customer,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderNumberSequence,
+    OrderStatus,
+    StockPolicy,
+)
+
+TRANSITIONS: dict[str, set[str]] = {
+    OrderStatus.PENDING: {OrderStatus.PROCESSING, OrderStatus.CANCELLED},
+    OrderStatus.PROCESSING: {OrderStatus.COMPLETED, OrderStatus.CANCELLED},
+    OrderStatus.COMPLETED: {OrderStatus.REFUNDED},
+    OrderStatus.CANCELLED: set(),
+    OrderStatus.REFUNDED: set(),
+}
+CHANNELS_WITHOUT_EXTERNAL_PRICES = {"storefront", "manual"}
+MAX_LINES = 500
+CENT = Decimal("0.01")
+
+
+# --- Reads --------------------------------------------------------------------
+
+
+def orders_visible_to(actor: Any) -> QuerySet:
+    return scope(Order.objects.all(), actor)
+
+
+def access_order_by_id(actor: Any, order_id: int) -> Order:
+    order = orders_visible_to(actor).filter(pk=order_id).first()
+    if order is None:
+        raise NotFound(_("No order with this id."))
+    return order
+
+
+def next_statuses(order: Order) -> list[str]:
+    return sorted(TRANSITIONS[order.status])
+
+
+# --- Helpers ------------------------------------------------------------------
+
+
+def _label(actor: Any) -> str:
+    return str(getattr(actor, "audit_label", None) or actor or "")[:200]
+
+
+def _real_user(actor: Any) -> Any:
+    return actor if getattr(actor, "pk", None) and hasattr(actor, "get_username") else None
+
+
+def _money(value: Any, field: str, errors: dict, default: Decimal | None = None) -> Decimal:
+    if value in (None, ""):
+        if default is None:
+            errors.setdefault(field, []).append(_("This field is required."))
+            return Decimal("0")
+        return default
+    try:
+        amount = Decimal(str(value)).quantize(CENT)
+    except (InvalidOperation, ValueError):
+        errors.setdefault(field, []).append(_("Enter a number."))
+        return Decimal("0")
+    if not amount.is_finite() or amount < 0 or amount >= Decimal("1e10"):
+        errors.setdefault(field, []).append(_("Enter an amount from 0 to 9,999,999,999.99."))
+        return Decimal("0")
+    return amount
+
+
+def _next_number(tenant_id: int) -> str:
+    OrderNumberSequence.objects.get_or_create(tenant_id=tenant_id)
+    OrderNumberSequence.objects.filter(tenant_id=tenant_id).update(last=F("last") + 1)
+    return str(OrderNumberSequence.objects.get(tenant_id=tenant_id).last)
+
+
+def _customer(tenant_id: int, data: dict[str, Any] | None) -> Customer | None:
+    if not data or not data.get("email"):
+        return None
+    email = str(data["email"]).strip().lower()
+    customer, created = Customer.objects.get_or_create(
+        tenant_id=tenant_id,
+        email=email,
+        defaults={"name": data.get("name", "")[:200], "phone": data.get("phone", "")[:50]},
+    )
+    if not created and data.get("name") and customer.name != data["name"][:200]:
+        customer.name = data["name"][:200]
+        customer.save(update_fields=["name"])
+    return customer
+
+
+def _payload(order: Order) -> dict[str, Any]:
+    return {
+        "order_id": order.pk,
+        "number": order.number,
+        "channel": order.channel,
+        "external_id": order.external_id,
+        "status": order.status,
+        "total": str(order.total),
+        "currency": order.currency,
+    }
+
+
+@dataclass
+class _Line:
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    title: str = ""
+    tax_rate: Decimal = Decimal("0")
+    variant: Variant | None = None
+
+
+@dataclass
+class _Draft:
+    lines: list[_Line] = field(default_factory=list)
+    errors: dict[str, Any] = field(default_factory=dict)
+
+
+def _clean_lines(tenant_id: int, raw_lines: Any, *, trust_prices: bool) -> _Draft:
+    draft = _Draft()
+    if not isinstance(raw_lines, list) or not raw_lines:
+        draft.errors["lines"] = [_("An order needs at least one line.")]
+        return draft
+    if len(raw_lines) > MAX_LINES:
+        draft.errors["lines"] = [_("At most %(count)d lines.") % {"count": MAX_LINES}]
+        return draft
+    skus = {str(line.get("sku", "")).strip() for line in raw_lines if isinstance(line, dict)}
+    variants = {
+        v.sku: v for v in Variant.objects.filter(tenant_id=tenant_id, sku__in=skus).select_related("product")
+    }
+    line_errors: dict[str, Any] = {}
+    for index, raw in enumerate(raw_lines):
+        errors: dict[str, list[str]] = {}
+        if not isinstance(raw, dict):
+            line_errors[str(index)] = {"line": [_("Each line must be an object.")]}
+            continue
+        sku = str(raw.get("sku") or "").strip()
+        if not sku:
+            errors["sku"] = [_("This field is required.")]
+        quantity = raw.get("quantity")
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or not 1 <= quantity <= 100_000:
+            errors["quantity"] = [_("Enter a whole number from 1 to 100,000.")]
+        variant = variants.get(sku)
+        if trust_prices:
+            unit_price = _money(raw.get("unit_price"), "unit_price", errors)
+            tax_rate = _money(raw.get("tax_rate"), "tax_rate", errors, default=Decimal("0"))
+        elif variant is None:
+            errors.setdefault("sku", []).append(_("No such product in the catalogue."))
+            unit_price = tax_rate = Decimal("0")
+        else:
+            if not variant.is_active or variant.product.status != "published":
+                errors.setdefault("sku", []).append(_("This product is not for sale."))
+            unit_price, tax_rate = variant.price, variant.vat_rate
+        if errors:
+            line_errors[str(index)] = errors
+            continue
+        title = str(raw.get("title") or (variant.product.title if variant else ""))[:300]
+        draft.lines.append(_Line(sku, quantity, unit_price, title, tax_rate, variant))
+    if line_errors:
+        draft.errors["lines"] = line_errors
+    return draft
+
+
+def _reserve(order: Order, lines: list[OrderLine], policy: str, actor: Any) -> None:
+    """Reserve stock for matched lines per the order's stock policy."""
+    matched = [line for line in lines if line.variant_id]
+    if policy == StockPolicy.SKIP or not matched:
+        return
+    warehouse_id = default_warehouse(order.tenant_id).pk
+    changes = [
+        StockChange(line.variant_id, reserved_delta=line.quantity, warehouse_id=warehouse_id)
+        for line in matched
+    ]
+    try:
+        apply_stock_changes(
+            order.tenant_id, changes, reason=MovementReason.ORDER_RESERVE, reference=order.number, actor=actor
+        )
+        reserved_lines = matched
+    except InsufficientStock:
+        if policy != StockPolicy.FORCE:
+            raise
+        reserved_lines = []
+        for line in matched:  # reserve line by line what fits; flag the rest
+            try:
+                apply_stock_changes(
+                    order.tenant_id,
+                    [StockChange(line.variant_id, reserved_delta=line.quantity, warehouse_id=warehouse_id)],
+                    reason=MovementReason.ORDER_RESERVE,
+                    reference=order.number,
+                    actor=actor,
+                )
+                reserved_lines.append(line)
+            except InsufficientStock:
+                order.needs_attention = True
+                order.attention_reason = _("Some lines could not be reserved: not enough stock.")
+    for line in reserved_lines:
+        line.reserved = True
+        line.warehouse_id = warehouse_id
+    OrderLine.objects.bulk_update(reserved_lines, ["reserved", "warehouse"])
+
+
+# --- Placing ------------------------------------------------------------------
+
+
+@transaction.atomic
+def place_order(
+    tenant_id: int,
+    *,
+    channel: str,
+    lines: Any,
+    customer: dict[str, Any] | None = None,
+    shipping_address: dict[str, Any] | None = None,
+    billing_address: dict[str, Any] | None = None,
+    currency: str = "TRY",
+    shipping_total: Any = None,
+    discount_total: Any = None,
+    external_id: str | None = None,
+    marketplace_status: str = "",
+    notes: str = "",
+    placed_at: datetime | None = None,
+    stock_policy: str = StockPolicy.RESERVE,
+    actor: Any = None,
+) -> Order:
+    """Create an order and reserve every line, or nothing: one INSUFFICIENT_STOCK error
+    lists each short line with what is available."""
+    trust_prices = channel not in CHANNELS_WITHOUT_EXTERNAL_PRICES
+    draft = _clean_lines(tenant_id, lines, trust_prices=trust_prices)
+    errors = draft.errors
+    shipping = _money(shipping_total, "shipping_total", errors, default=Decimal("0"))
+    discount = _money(discount_total, "discount_total", errors, default=Decimal("0"))
+    if stock_policy not in StockPolicy.values:
+        errors["stock_policy"] = [_("Not a valid stock policy.")]
+    if errors:
+        raise ValidationFailed(details=errors)
+    subtotal = sum((line.unit_price * line.quantity for line in draft.lines), Decimal("0"))
+    tax = sum(
+        (
+            (line.unit_price * line.quantity * line.tax_rate / (100 + line.tax_rate)).quantize(CENT)
+            for line in draft.lines
+        ),
+        Decimal("0"),
+    )
+    if discount > subtotal + shipping:
+        raise ValidationFailed(details={"discount_total": [_("The discount is larger than the order.")]})
+    unmatched = [line.sku for line in draft.lines if line.variant is None]
+    order = Order(
+        tenant_id=tenant_id,
+        number=_next_number(tenant_id),
+        channel=channel,
+        external_id=external_id or None,
+        marketplace_status=marketplace_status,
+        currency=currency.upper()[:3],
+        subtotal=subtotal,
+        shipping_total=shipping,
+        discount_total=discount,
+        tax_total=tax,
+        total=subtotal + shipping - discount,
+        customer=_customer(tenant_id, customer),
+        shipping_address=shipping_address or {},
+        billing_address=billing_address or {},
+        notes=notes,
+        placed_at=placed_at or timezone.now(),
+        stock_policy=stock_policy,
+        needs_attention=bool(unmatched),
+        attention_reason=(_("Unknown SKU: %(skus)s") % {"skus": ", ".join(unmatched)})[:300]
+        if unmatched
+        else "",
+    )
+    try:
+        with transaction.atomic():
+            order.save()
+    except IntegrityError as exc:
+        raise Conflict(_("An order with this external id already exists on this channel.")) from exc
+    order_lines = OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order,
+                variant=line.variant,
+                sku=line.sku,
+                title=line.title,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                line_total=(line.unit_price * line.quantity).quantize(CENT),
+                tax_rate=line.tax_rate,
+                tax_amount=(line.unit_price * line.quantity * line.tax_rate / (100 + line.tax_rate)).quantize(
+                    CENT
+                ),
+            )
+            for line in draft.lines
+        ]
+    )
+    _reserve(order, order_lines, stock_policy, actor)
+    if order.needs_attention:
+        order.save(update_fields=["needs_attention", "attention_reason"])
+    OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.CREATED, to_status=order.status,
+                              actor=_real_user(actor), actor_label=_label(actor))  # fmt: skip
+    audit.record("order.created", actor=actor, tenant=tenant_id, obj=order, after=_payload(order))
+    events.emit(tenant_id, "order.created", _payload(order), obj=order)
+    return order
+
+
+# --- Status -------------------------------------------------------------------
+
+
+#: what each target status does to the stock of reserved lines: (on_hand, reserved) signs
+_STOCK_EFFECTS = {
+    OrderStatus.CANCELLED: (0, -1, MovementReason.ORDER_RELEASE),
+    OrderStatus.COMPLETED: (-1, -1, MovementReason.ORDER_FULFIL),
+}
+_RESTOCK = (1, 0, MovementReason.RETURN)
+
+
+def _stock_effect(order: Order, target: str, *, restock: bool, actor: Any) -> None:
+    effect = _RESTOCK if target == OrderStatus.REFUNDED and restock else _STOCK_EFFECTS.get(target)
+    if effect is None:
+        return
+    on_hand_sign, reserved_sign, reason = effect
+    reserved_flag = target != OrderStatus.REFUNDED
+    lines = list(order.lines.filter(variant__isnull=False, reserved=reserved_flag))
+    if target == OrderStatus.REFUNDED:  # completed lines were fulfilled from stock
+        lines = [line for line in lines if line.warehouse_id]
+    changes = [
+        StockChange(
+            line.variant_id,
+            on_hand_delta=on_hand_sign * line.quantity,
+            reserved_delta=reserved_sign * line.quantity,
+            warehouse_id=line.warehouse_id,
+        )
+        for line in lines
+    ]
+    if changes:
+        apply_stock_changes(order.tenant_id, changes, reason=reason, reference=order.number, actor=actor)
+    if reserved_flag:
+        OrderLine.objects.filter(pk__in=[line.pk for line in lines]).update(reserved=False)
+
+
+@transaction.atomic
+def change_status(
+    order: Order, new_status: str, *, actor: Any = None, note: str = "", restock: bool = False
+) -> Order:
+    """Move an order to `new_status` along the allowed transitions, with its stock effect."""
+    if new_status not in OrderStatus.values:
+        raise ValidationFailed(details={"status": [_("Not a valid status.")]})
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if new_status not in TRANSITIONS[order.status]:
+        raise InvalidTransition(
+            _("An order cannot go from %(from)s to %(to)s.")
+            % {"from": OrderStatus(order.status).label, "to": OrderStatus(new_status).label},
+            details={"status": [order.status], "allowed": next_statuses(order)},
+        )
+    _stock_effect(order, new_status, restock=restock, actor=actor)
+    before = order.status
+    order.status = new_status
+    order.save(update_fields=["status", "updated_at"])
+    OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.STATUS, from_status=before, to_status=new_status,
+                              note=note, actor=_real_user(actor), actor_label=_label(actor))  # fmt: skip
+    audit.record(
+        "order.status_changed",
+        actor=actor,
+        obj=order,
+        before={"status": before},
+        after={"status": new_status},
+    )
+    events.emit(
+        order.tenant_id, "order.status_changed", {**_payload(order), "from_status": before}, obj=order
+    )
+    return order
+
+
+@transaction.atomic
+def add_note(order: Order, note: str, *, actor: Any = None) -> OrderEvent:
+    if not note.strip():
+        raise ValidationFailed(details={"note": [_("This field may not be blank.")]})
+    event = OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.NOTE, note=note.strip()[:5000],
+                                      actor=_real_user(actor), actor_label=_label(actor))  # fmt: skip
+    audit.record("order.note_added", actor=actor, obj=order)
+    return event
+
+
+# --- Import -------------------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    row: int
+    external_id: str
+    status: str  # created | updated | unchanged | error
+    order_id: int | None = None
+    number: str = ""
+    errors: dict[str, Any] = field(default_factory=dict)
+    code: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"row": self.row, "external_id": self.external_id, "status": self.status}
+        if self.order_id:
+            data |= {"order_id": self.order_id, "number": self.number}
+        if self.errors:
+            data |= {"code": self.code, "errors": self.errors}
+        return data
+
+
+def _update_imported(order: Order, data: dict[str, Any], actor: Any) -> bool:
+    """Apply a newer version of an imported order: status (through the rules) and addresses."""
+    source_time = parse_datetime(str(data.get("updated_at") or "")) if data.get("updated_at") else None
+    if source_time and order.source_updated_at and source_time <= order.source_updated_at:
+        return False
+    changed = False
+    for field_name in ("shipping_address", "billing_address", "marketplace_status", "notes"):
+        if field_name in data and data[field_name] != getattr(order, field_name):
+            setattr(order, field_name, data[field_name])
+            changed = True
+    if source_time:
+        order.source_updated_at = source_time
+    if changed:
+        order.save()
+        OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.IMPORT, note=_("Updated by import."),
+                                  actor=_real_user(actor), actor_label=_label(actor))  # fmt: skip
+    wanted = data.get("status")
+    if wanted and wanted != order.status:
+        change_status(order, wanted, actor=actor, note=_("Status from import."))
+        changed = True
+    return changed
+
+
+def import_orders(
+    tenant_id: int,
+    rows: list[Any],
+    *,
+    channel: str,
+    stock_policy: str = StockPolicy.RESERVE,
+    actor: Any = None,
+) -> list[ImportResult]:
+    """Create or update orders by (channel, external_id). Each row is its own transaction:
+    one bad order does not stop the others."""
+    results: list[ImportResult] = []
+    for index, data in enumerate(rows):
+        external_id = str(data.get("external_id") or "").strip() if isinstance(data, dict) else ""
+        result = ImportResult(index, external_id, "error")
+        results.append(result)
+        if not isinstance(data, dict) or not external_id:
+            result.errors = {"external_id": [_("Each imported order needs an external_id.")]}
+            result.code = "VALIDATION_ERROR"
+            continue
+        try:
+            with transaction.atomic():
+                existing = (
+                    Order.objects.select_for_update()
+                    .filter(tenant_id=tenant_id, channel=channel, external_id=external_id)
+                    .first()
+                )
+                if existing is not None:
+                    result.status = "updated" if _update_imported(existing, data, actor) else "unchanged"
+                    result.order_id, result.number = existing.pk, existing.number
+                    continue
+                order = place_order(
+                    tenant_id,
+                    channel=channel,
+                    lines=data.get("lines"),
+                    customer=data.get("customer"),
+                    shipping_address=data.get("shipping_address"),
+                    billing_address=data.get("billing_address"),
+                    currency=str(data.get("currency") or "TRY"),
+                    shipping_total=data.get("shipping_total"),
+                    discount_total=data.get("discount_total"),
+                    external_id=external_id,
+                    marketplace_status=str(data.get("marketplace_status") or ""),
+                    notes=str(data.get("notes") or ""),
+                    placed_at=parse_datetime(str(data.get("placed_at") or "")) or None,
+                    stock_policy=stock_policy,
+                    actor=actor,
+                )
+                wanted = data.get("status")
+                if wanted and wanted != OrderStatus.PENDING:
+                    _walk_to(order, wanted, actor)
+                result.status, result.order_id, result.number = "created", order.pk, order.number
+        except DomainError as exc:
+            result.status, result.code = "error", str(exc.code)
+            result.errors = exc.details or {"order": [str(exc.message)]}
+    return results
+
+
+def _walk_to(order: Order, target: str, actor: Any) -> None:
+    """Bring a freshly imported order to the status it already has at the source."""
+    paths = {
+        OrderStatus.PROCESSING: [OrderStatus.PROCESSING],
+        OrderStatus.COMPLETED: [OrderStatus.PROCESSING, OrderStatus.COMPLETED],
+        OrderStatus.CANCELLED: [OrderStatus.CANCELLED],
+        OrderStatus.REFUNDED: [OrderStatus.PROCESSING, OrderStatus.COMPLETED, OrderStatus.REFUNDED],
+    }
+    if target not in paths:
+        raise ValidationFailed(details={"status": [_("Not a valid status.")]})
+    for step in paths[target]:
+        change_status(order, step, actor=actor, note=_("Status from import."))
