@@ -13,4 +13,4 @@ class CatalogConfig(AppConfig):
         from meschain import events
 
         register_tenant_setup(warehouses.create_default_warehouse)
-        events.register_consumer("catalog_cache", cache.invalidate_on_event, cache.INVALIDATING_EVENTS)
+        events.register_consumer("catalog_cache", cache.invalidate_on_events, cache.INVALIDATING_EVENTS)

@@ -34,10 +34,10 @@ def bump(tenant_id: int) -> None:
         cache.add(_version_key(tenant_id), 2, timeout=None)
 
 
-def invalidate_on_event(event: Event) -> None:
+def invalidate_on_events(events: list[Event]) -> None:
     """Outbox consumer: any catalogue change makes the tenant's cached pages stale."""
-    if event.type in INVALIDATING_EVENTS:
-        bump(event.tenant_id)
+    for tenant_id in {e.tenant_id for e in events if e.type in INVALIDATING_EVENTS}:
+        bump(tenant_id)
 
 
 def entry_key(tenant_id: int, request: Request) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from meschain.bulk import insert
 from meschain.models import Event, EventConsumption
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ _DISPATCH_LOCK = 72_511_001  # PostgreSQL advisory lock id of the dispatcher
 @dataclass(frozen=True)
 class Consumer:
     name: str
-    handle: Callable[[Event], None]
+    handle_batch: Callable[[list[Event]], None]
     event_types: frozenset[str] = field(default_factory=frozenset)  # empty: all
 
     def wants(self, event_type: str) -> bool:
@@ -117,17 +118,19 @@ def emit_many(tenant: Any, items: Iterable[tuple[str, str, Any, dict[str, Any]]]
             )
         )
     if rows:
-        Event.objects.bulk_create(rows, batch_size=2000)
+        insert(rows)
         transaction.on_commit(_schedule_dispatch)
     return len(rows)
 
 
-def dispatch_pending(*, batch_size: int = 200) -> int:
+def dispatch_pending(*, batch_size: int = 1000) -> int:
     """Hand pending events to consumers. Returns how many events were completed.
 
     One dispatcher at a time (an advisory lock on PostgreSQL) keeps order per object.
-    If a consumer fails on an event, that event and the later events of the same object
-    stay pending for the next run; other objects go on.
+    Each consumer gets the batch in one call; if that fails it gets the events one by
+    one, and an event it fails on — with the later events of the same object — stays
+    pending for the next run while other objects go on. Consumptions are recorded
+    only for events left pending, so no consumer takes an event twice.
     """
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -139,38 +142,51 @@ def dispatch_pending(*, batch_size: int = 200) -> int:
         if not events:
             return 0
         taken = set(EventConsumption.objects.filter(event__in=events).values_list("event_id", "consumer"))
-        blocked: set[tuple[str, str]] = set()
-        done: list[int] = []
-        failed: dict[int, str] = {}
-        for event in events:
-            key = (event.object_type, event.object_id)
-            if event.object_id and key in blocked:
-                continue
-            error = _hand_to_consumers(event, taken)
-            if error:
-                failed[event.pk] = error
-                blocked.add(key)
-            else:
-                done.append(event.pk)
+        handled: set[tuple[int, str]] = set()
+        errors: dict[int, str] = {}
+        for consumer in consumers():
+            wanted = [e for e in events if consumer.wants(e.type) and (e.pk, consumer.name) not in taken]
+            failed_here = _hand_over(consumer, wanted)
+            for event, error in failed_here.items():
+                errors.setdefault(event.pk, error)
+            handled.update((e.pk, consumer.name) for e in wanted if e not in failed_here)
+        done = [e.pk for e in events if e.pk not in errors]
+        EventConsumption.objects.bulk_create(
+            [EventConsumption(event_id=pk, consumer=name) for pk, name in handled if pk in errors],
+            ignore_conflicts=True,
+        )
         now = timezone.now()
         Event.objects.filter(pk__in=done).update(dispatched_at=now, attempts=models.F("attempts") + 1)
-        for pk, error in failed.items():
+        for pk, error in errors.items():
             Event.objects.filter(pk=pk).update(attempts=models.F("attempts") + 1, last_error=error[:2000])
     return len(done)
 
 
-def _hand_to_consumers(event: Event, taken: set[tuple[int, str]]) -> str:
-    for consumer in consumers():
-        if not consumer.wants(event.type) or (event.pk, consumer.name) in taken:
+def _hand_over(consumer: Consumer, events: list[Event]) -> dict[Event, str]:
+    """Give `events` to one consumer; returns the events it failed on (or skipped)."""
+    if not events:
+        return {}
+    try:
+        with transaction.atomic():
+            consumer.handle_batch(events)
+        return {}
+    except Exception:
+        logger.warning("Consumer %s failed on a batch; retrying event by event.", consumer.name, exc_info=True)
+    failed: dict[Event, str] = {}
+    blocked: set[tuple[str, str]] = set()
+    for event in events:
+        key = (event.object_type, event.object_id)
+        if event.object_id and key in blocked:
+            failed[event] = f"{consumer.name}: waits for an earlier event of the same object"
             continue
         try:
             with transaction.atomic():
-                consumer.handle(event)
-                EventConsumption.objects.create(event=event, consumer=consumer.name)
+                consumer.handle_batch([event])
         except Exception as exc:
             logger.exception("Consumer %s failed on event %s", consumer.name, event.pk)
-            return f"{consumer.name}: {exc}"
-    return ""
+            failed[event] = f"{consumer.name}: {exc}"
+            blocked.add(key)
+    return failed
 
 
 def outbox_lag() -> timedelta:

@@ -1,7 +1,10 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path, re_path
 from django.utils.translation import gettext as _
+from django.views.defaults import page_not_found as html_page_not_found
 from django.views.defaults import server_error as html_server_error
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -25,6 +28,8 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     re_path(r"^api(/.*)?$", api_not_found),
     path("admin/", admin.site.urls),
+    # uploaded files (product images) while developing; in production the web server serves MEDIA_ROOT
+    *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]
 
@@ -36,3 +41,14 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 handler500 = server_error
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A path that matches no route, even the /api/ catch-all above (whose `.` stops at a
+    newline in the path), still answers the enveloped 404 under /api/."""
+    if is_api_path(request.path):
+        return api_not_found(request)
+    return html_page_not_found(request, exception)
+
+
+handler404 = not_found

@@ -19,7 +19,7 @@ from meschain.api.permissions import ScopeOrModelPermissions
 from meschain.api.viewsets import TenantScopedViewSet
 from meschain.errors import ValidationFailed
 from meschain.idempotency import idempotent
-from orders import services
+from orders import imports, services
 from orders.files import orders_from_csv
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus
 from orders.serializers import (
@@ -68,7 +68,11 @@ class OrderViewSet(mixins.ListModelMixin, TenantScopedViewSet):
     serializer_class = OrderSerializer
     permission_classes = [IsAuthenticated, ScopeOrModelPermissions]
     required_scopes = ORDER_SCOPES
-    action_scopes = {"import_orders": None, "set_status": None, "notes": None}  # people's work, not storefronts'
+    action_scopes = {
+        "import_orders": None,
+        "set_status": None,
+        "notes": None,
+    }  # people's work, not storefronts'
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self) -> QuerySet:
@@ -192,7 +196,7 @@ class OrderViewSet(mixins.ListModelMixin, TenantScopedViewSet):
             raise ValidationFailed(
                 details={"body": [_("Send from 1 to %(max)d orders.") % {"max": MAX_IMPORT}]}
             )
-        results = services.import_orders(
+        results = imports.import_orders(
             require_tenant(request), rows, actor=request.user, **options.validated_data
         )
         counts = dict.fromkeys(("created", "updated", "unchanged", "error"), 0)

@@ -194,3 +194,13 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.from_status}→{self.to_status}".strip()
+
+
+class OrderNeedingAttention(Order):
+    """The admin's list of flagged orders (unknown SKUs, stock that could not be
+    reserved): the same rows as Order, a list of their own."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("order needing attention")
+        verbose_name_plural = _("orders needing attention")

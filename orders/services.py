@@ -18,7 +18,6 @@ from catalog.services.warehouses import default_warehouse
 from meschain import audit, events
 from meschain.errors import (
     Conflict,
-    DomainError,
     InsufficientStock,
     InvalidTransition,
     NotFound,
@@ -362,12 +361,27 @@ def _stock_effect(order: Order, target: str, *, restock: bool, actor: Any) -> No
 
 @transaction.atomic
 def change_status(
-    order: Order, new_status: str, *, actor: Any = None, note: str = "", restock: bool = False
+    order: Order,
+    new_status: str,
+    *,
+    actor: Any = None,
+    note: str = "",
+    restock: bool = False,
+    expected_status: str | None = None,
 ) -> Order:
-    """Move an order to `new_status` along the allowed transitions, with its stock effect."""
+    """Move an order to `new_status` along the allowed transitions, with its stock effect.
+
+    `expected_status` is the status the caller saw (a form opened a while ago): when the
+    order has moved on since, nothing changes and CONFLICT is raised."""
     if new_status not in OrderStatus.values:
         raise ValidationFailed(details={"status": [_("Not a valid status.")]})
     order = Order.objects.select_for_update().get(pk=order.pk)
+    if expected_status is not None and order.status != expected_status:
+        raise Conflict(
+            _("This order is %(status)s now: it changed after you opened it. Nothing was changed.")
+            % {"status": OrderStatus(order.status).label},
+            details={"status": [order.status], "allowed": next_statuses(order)},
+        )
     if new_status not in TRANSITIONS[order.status]:
         raise InvalidTransition(
             _("An order cannot go from %(from)s to %(to)s.")
@@ -403,30 +417,12 @@ def add_note(order: Order, note: str, *, actor: Any = None) -> OrderEvent:
     return event
 
 
-# --- Import -------------------------------------------------------------------
+# --- Import (see orders.imports for batches) ---------------------------------
 
 
-@dataclass
-class ImportResult:
-    row: int
-    external_id: str
-    status: str  # created | updated | unchanged | error
-    order_id: int | None = None
-    number: str = ""
-    errors: dict[str, Any] = field(default_factory=dict)
-    code: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"row": self.row, "external_id": self.external_id, "status": self.status}
-        if self.order_id:
-            data |= {"order_id": self.order_id, "number": self.number}
-        if self.errors:
-            data |= {"code": self.code, "errors": self.errors}
-        return data
-
-
-def _update_imported(order: Order, data: dict[str, Any], actor: Any) -> bool:
-    """Apply a newer version of an imported order: status (through the rules) and addresses."""
+def update_imported(order: Order, data: dict[str, Any], *, actor: Any = None) -> bool:
+    """Apply a newer version of an imported order: status (through the rules) and
+    addresses. An older version (by its `updated_at`) changes nothing."""
     source_time = parse_datetime(str(data.get("updated_at") or "")) if data.get("updated_at") else None
     if source_time and order.source_updated_at and source_time <= order.source_updated_at:
         return False
@@ -437,8 +433,9 @@ def _update_imported(order: Order, data: dict[str, Any], actor: Any) -> bool:
             changed = True
     if source_time:
         order.source_updated_at = source_time
-    if changed:
+    if changed or source_time:
         order.save()
+    if changed:
         OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.IMPORT, note=_("Updated by import."),
                                   actor=_real_user(actor), actor_label=_label(actor))  # fmt: skip
     wanted = data.get("status")
@@ -446,74 +443,3 @@ def _update_imported(order: Order, data: dict[str, Any], actor: Any) -> bool:
         change_status(order, wanted, actor=actor, note=_("Status from import."))
         changed = True
     return changed
-
-
-def import_orders(
-    tenant_id: int,
-    rows: list[Any],
-    *,
-    channel: str,
-    stock_policy: str = StockPolicy.RESERVE,
-    actor: Any = None,
-) -> list[ImportResult]:
-    """Create or update orders by (channel, external_id). Each row is its own transaction:
-    one bad order does not stop the others."""
-    results: list[ImportResult] = []
-    for index, data in enumerate(rows):
-        external_id = str(data.get("external_id") or "").strip() if isinstance(data, dict) else ""
-        result = ImportResult(index, external_id, "error")
-        results.append(result)
-        if not isinstance(data, dict) or not external_id:
-            result.errors = {"external_id": [_("Each imported order needs an external_id.")]}
-            result.code = "VALIDATION_ERROR"
-            continue
-        try:
-            with transaction.atomic():
-                existing = (
-                    Order.objects.select_for_update()
-                    .filter(tenant_id=tenant_id, channel=channel, external_id=external_id)
-                    .first()
-                )
-                if existing is not None:
-                    result.status = "updated" if _update_imported(existing, data, actor) else "unchanged"
-                    result.order_id, result.number = existing.pk, existing.number
-                    continue
-                order = place_order(
-                    tenant_id,
-                    channel=channel,
-                    lines=data.get("lines"),
-                    customer=data.get("customer"),
-                    shipping_address=data.get("shipping_address"),
-                    billing_address=data.get("billing_address"),
-                    currency=str(data.get("currency") or "TRY"),
-                    shipping_total=data.get("shipping_total"),
-                    discount_total=data.get("discount_total"),
-                    external_id=external_id,
-                    marketplace_status=str(data.get("marketplace_status") or ""),
-                    notes=str(data.get("notes") or ""),
-                    placed_at=parse_datetime(str(data.get("placed_at") or "")) or None,
-                    stock_policy=stock_policy,
-                    actor=actor,
-                )
-                wanted = data.get("status")
-                if wanted and wanted != OrderStatus.PENDING:
-                    _walk_to(order, wanted, actor)
-                result.status, result.order_id, result.number = "created", order.pk, order.number
-        except DomainError as exc:
-            result.status, result.code = "error", str(exc.code)
-            result.errors = exc.details or {"order": [str(exc.message)]}
-    return results
-
-
-def _walk_to(order: Order, target: str, actor: Any) -> None:
-    """Bring a freshly imported order to the status it already has at the source."""
-    paths = {
-        OrderStatus.PROCESSING: [OrderStatus.PROCESSING],
-        OrderStatus.COMPLETED: [OrderStatus.PROCESSING, OrderStatus.COMPLETED],
-        OrderStatus.CANCELLED: [OrderStatus.CANCELLED],
-        OrderStatus.REFUNDED: [OrderStatus.PROCESSING, OrderStatus.COMPLETED, OrderStatus.REFUNDED],
-    }
-    if target not in paths:
-        raise ValidationFailed(details={"status": [_("Not a valid status.")]})
-    for step in paths[target]:
-        change_status(order, step, actor=actor, note=_("Status from import."))

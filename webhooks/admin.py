@@ -36,6 +36,23 @@ class WebhookEndpointAdmin(TenantScopedAdmin):
     list_filter = ["is_active"]
     search_fields = ["url", "description"]
     readonly_fields = ["consecutive_failures", "disabled_at", "disabled_reason", "created_at", "updated_at"]
+    actions = ["send_test_delivery"]
+
+    @admin.action(description=_("Send a test delivery"), permissions=["change"])
+    def send_test_delivery(self, request: HttpRequest, queryset: QuerySet) -> None:
+        endpoints = list(queryset)
+        for endpoint in endpoints:
+            services.send_test(endpoint, actor=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "A test delivery was queued for %(count)d endpoint; see Webhook deliveries.",
+                "Test deliveries were queued for %(count)d endpoints; see Webhook deliveries.",
+                len(endpoints),
+            )
+            % {"count": len(endpoints)},
+            messages.SUCCESS,
+        )
 
     def save_model(self, request: HttpRequest, obj: WebhookEndpoint, form: Any, change: bool) -> None:
         data = form.cleaned_data
@@ -111,6 +128,9 @@ class WebhookDeliveryAdmin(TenantScopedAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the delivery log is kept
 
     @admin.action(description=_("Resend selected deliveries"), permissions=["change"])
     def resend_selected(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -10,4 +10,4 @@ class WebhooksConfig(AppConfig):
         from meschain import events
         from webhooks import services
 
-        events.register_consumer("webhooks", services.fan_out_event)
+        events.register_consumer("webhooks", services.fan_out_events)

@@ -84,7 +84,7 @@ class WebhookDelivery(models.Model):
         indexes = [models.Index(fields=["endpoint", "-id"])]
 
     def __str__(self) -> str:
-        return f"{self.event_type} → {self.endpoint_id} ({self.get_state_display()})"
+        return f"{self.event_type} → {self.endpoint.url} ({self.get_state_display()})"
 
 
 class WebhookAttempt(models.Model):

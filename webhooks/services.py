@@ -177,21 +177,24 @@ def _enqueue(delivery_ids: list[int]) -> None:
     transaction.on_commit(send)
 
 
-def fan_out_event(event: Event) -> None:
-    """Outbox consumer: one delivery per active endpoint of the tenant that wants it."""
+def fan_out_events(events: list[Event]) -> None:
+    """Outbox consumer: one delivery per active endpoint of the event's tenant that
+    wants its type — one read of the endpoints and one insert per batch."""
+    endpoints: dict[int, list[WebhookEndpoint]] = {}
+    for endpoint in WebhookEndpoint.objects.filter(tenant_id__in={e.tenant_id for e in events}, is_active=True):
+        endpoints.setdefault(endpoint.tenant_id, []).append(endpoint)
+    now = timezone.now()
     deliveries = []
-    for endpoint in WebhookEndpoint.objects.filter(tenant_id=event.tenant_id, is_active=True):
-        if endpoint.wants(event.type):
-            delivery = WebhookDelivery(
-                tenant_id=event.tenant_id, endpoint=endpoint, event=event, event_type=event.type
-            )
-            delivery.body = _body(
-                str(delivery.delivery_id), event.type, event.created_at, event.version, event.payload
-            )
-            delivery.next_attempt_at = timezone.now()
-            deliveries.append(delivery)
+    for event in events:
+        for endpoint in endpoints.get(event.tenant_id, []):
+            if endpoint.wants(event.type):
+                delivery = WebhookDelivery(
+                    tenant_id=event.tenant_id, endpoint=endpoint, event=event, event_type=event.type, next_attempt_at=now
+                )
+                delivery.body = _body(str(delivery.delivery_id), event.type, event.created_at, event.version, event.payload)
+                deliveries.append(delivery)
     if deliveries:
-        created = WebhookDelivery.objects.bulk_create(deliveries)
+        created = WebhookDelivery.objects.bulk_create(deliveries, batch_size=1000)
         _enqueue([d.pk for d in created])
 
 

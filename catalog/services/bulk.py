@@ -31,6 +31,7 @@ from catalog.services.products import clean_variant, refresh_search
 from catalog.services.stock import emit_stock_updated
 from catalog.services.warehouses import default_warehouse
 from meschain import audit, events
+from meschain import bulk as fast
 
 MAX_ROWS = 10_000
 POLICIES = ("reject", "apply_valid")
@@ -234,12 +235,11 @@ def _upsert_products(
             current._bulk_changed = True
             to_update.append(current)
         products[key] = current
-    created = Product.objects.bulk_create([p for _k, p in to_create], batch_size=2000)
+    created = [p for _k, p in to_create]
+    fast.insert(created)
     for (key, _p), product in zip(to_create, created, strict=True):
-        product._bulk_created = True
         products[key] = product
-    if to_update:
-        Product.objects.bulk_update(to_update, [*_PRODUCT_COMPARE, "updated_at"], batch_size=1000)
+    fast.update(to_update, [*_PRODUCT_COMPARE, "updated_at"])
     return products
 
 
@@ -273,11 +273,11 @@ def _upsert_variants(
             to_update.append(variant)
         result.status = "updated" if changed or getattr(product, "_bulk_changed", False) else "unchanged"
         result.product_id, result.variant_id = variant.product_id, variant.pk
-    created = Variant.objects.bulk_create([v for _r, v in to_create], batch_size=2000)
+    created = [v for _r, v in to_create]
+    fast.insert(created)
     for (result, _v), variant in zip(to_create, created, strict=True):
         result.product_id, result.variant_id = variant.product_id, variant.pk
-    if to_update:
-        Variant.objects.bulk_update(to_update, [*sorted(update_fields), "updated_at"], batch_size=1000)
+    fast.update(to_update, [*sorted(update_fields), "updated_at"])
 
 
 def _differs(current: Any, wanted: Any) -> bool:
@@ -343,7 +343,7 @@ def _set_stock(tenant_id: int, valid: list[tuple[RowResult, dict[str, Any]]], ac
             update_fields=["on_hand", "updated_at"],
             batch_size=2000,
         )
-        StockMovement.objects.bulk_create(movements, batch_size=2000)
+        fast.insert(movements)
         emit_stock_updated(tenant_id, changed_ids, reason=MovementReason.IMPORT)
 
 

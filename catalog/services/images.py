@@ -151,7 +151,9 @@ def add_image(
         if position is None:
             last = product.images.aggregate(last=Max("position"))["last"]
             position = 0 if last is None else last + 1
-        image = ProductImage(tenant_id=product.tenant_id, product=product, alt_text=alt_text, position=position)
+        image = ProductImage(
+            tenant_id=product.tenant_id, product=product, alt_text=alt_text, position=position
+        )
         storage = image.image.storage
         try:
             image.image.save(f"{stem}.{checked.extension}", ContentFile(checked.data), save=False)

@@ -5,7 +5,9 @@ from typing import Any
 
 from django.core.validators import RegexValidator
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import force_instance
 
+from meschain.api.serializers import StrictSerializer
 from meschain.errors import HTTP_STATUS, ErrorCode
 
 ENVELOPE_MARK = "x-meschain-envelope"
@@ -93,6 +95,12 @@ _SCRIPT_AWARE_CLASS = re.compile(r"\\[wWbB]")
 
 class EnvelopeAutoSchema(AutoSchema):
     """drf-spectacular's AutoSchema; `add_envelope_components` wraps its answers in the envelope."""
+
+    def _map_serializer(self, serializer: Any, direction: str, bypass_extensions: bool = False) -> dict:
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        if direction == "request" and isinstance(force_instance(serializer), StrictSerializer):
+            schema["additionalProperties"] = False  # unknown fields are a 400, not ignored
+        return schema
 
     def _insert_field_validators(self, field: Any, schema: dict) -> None:
         super()._insert_field_validators(field, schema)

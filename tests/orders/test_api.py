@@ -87,7 +87,7 @@ def test_import_json_and_csv(client_for, owner, tenant_a, stocked):
     ]
     response = client.post("/api/orders/import?channel=trendyol:4", rows, format="json")
     assert response.status_code == 200, response.content
-    assert response.json()["data"]["counts"] == {"created": 1, "updated": 0, "unchanged": 0, "error": 1}
+    assert response.json()["data"]["counts"] == {"created": 1, "updated": 0, "unchanged": 0, "error": 1}, response.json()["data"]["rows"]
 
     csv_text = (
         "external_id,placed_at,status,currency,customer_email,sku,title,quantity,unit_price\n"

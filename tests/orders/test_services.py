@@ -11,7 +11,7 @@ from django.db.models import Sum
 from catalog.models import StockLevel, StockMovement
 from meschain.errors import InsufficientStock, InvalidTransition, ValidationFailed
 from meschain.models import Event
-from orders import services
+from orders import imports, services
 from orders.models import Order, OrderEvent
 
 pytestmark = pytest.mark.django_db
@@ -133,8 +133,8 @@ def test_import_is_idempotent_and_updates(tenant_a, stocked):
         "customer": {"email": "buyer@example.com"},
         "shipping_address": {"city": "Istanbul"},
     }
-    [first] = services.import_orders(tenant_a.pk, [row], channel="trendyol:1")
-    [again] = services.import_orders(tenant_a.pk, [row], channel="trendyol:1")
+    [first] = imports.import_orders(tenant_a.pk, [row], channel="trendyol:1")
+    [again] = imports.import_orders(tenant_a.pk, [row], channel="trendyol:1")
     assert (first.status, again.status) == ("created", "unchanged")
     assert first.order_id == again.order_id
     order = Order.objects.get()
@@ -149,12 +149,12 @@ def test_import_is_idempotent_and_updates(tenant_a, stocked):
         "shipping_address": {"city": "Ankara"},
         "updated_at": "2026-11-21T09:00:00Z",
     }
-    [updated] = services.import_orders(tenant_a.pk, [newer], channel="trendyol:1")
+    [updated] = imports.import_orders(tenant_a.pk, [newer], channel="trendyol:1")
     order.refresh_from_db()
     assert updated.status == "updated"
     assert (order.status, order.shipping_address) == ("cancelled", {"city": "Ankara"})
     assert level(tee) == (5, 0)
-    [other_channel] = services.import_orders(tenant_a.pk, [row], channel="hepsiburada:2")
+    [other_channel] = imports.import_orders(tenant_a.pk, [row], channel="hepsiburada:2")
     assert other_channel.status == "created" and Order.objects.count() == 2
 
 
@@ -166,7 +166,7 @@ def test_import_reports_each_row(tenant_a, stocked):
         {"lines": []},
         "not an order",
     ]
-    results = services.import_orders(tenant_a.pk, rows, channel="import")
+    results = imports.import_orders(tenant_a.pk, rows, channel="import")
     assert [r.status for r in results] == ["created", "error", "error", "error"]
     assert results[1].code == "INSUFFICIENT_STOCK"
     assert Order.objects.count() == 1
@@ -174,7 +174,7 @@ def test_import_reports_each_row(tenant_a, stocked):
 
 def test_force_policy_places_and_flags(tenant_a, stocked):
     stocked(tenant_a, "TEE", 1)
-    [result] = services.import_orders(
+    [result] = imports.import_orders(
         tenant_a.pk,
         [{"external_id": "F-1", "lines": [{"sku": "TEE", "quantity": 3, "unit_price": "1"}]}],
         channel="import",

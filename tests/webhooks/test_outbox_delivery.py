@@ -102,20 +102,67 @@ def test_event_left_behind_by_a_dead_process_is_swept(tenant_a, receiver):
 
     assert len(receiver.wait_for(1)) == 1
     assert dispatch_events() == 0  # never twice
-    assert EventConsumption.objects.filter(consumer="webhooks").count() == 1
-
-
-def test_consumer_takes_each_event_once_even_if_dispatch_runs_again(tenant_a, receiver):
-    services.create_endpoint(tenant=tenant_a, url=receiver.url, event_types=[])
-    _emit_stock_event(tenant_a)
-    receiver.wait_for(1)
-    Event.objects.update(dispatched_at=None)  # as if the worker died before marking it
-
-    dispatch_events()
-
     assert WebhookDelivery.objects.count() == 1
+
+
+def test_a_failing_consumer_keeps_the_event_and_the_others_do_not_repeat(tenant_a, receiver):
+    """One consumer fails: the event stays pending (with later events of the same
+    object); consumers that took it are not given it again on the retry."""
+    services.create_endpoint(tenant=tenant_a, url=receiver.url, event_types=[])
+    calls: list[int] = []
+    broken = {"on": True}
+
+    def flaky(batch) -> None:
+        if broken["on"] and any(event.payload.get("available") == 1 for event in batch):
+            raise RuntimeError("downstream is down")
+        calls.extend(event.payload["available"] for event in batch)
+
+    events.register_consumer("flaky", flaky, ["stock.updated"])
+    try:
+        for qty in (3, 1, 0):
+            _emit_then_die_after_commit(tenant_a, "SKU-7", qty)
+        _emit_then_die_after_commit(tenant_a, "SKU-8", 5)
+
+        assert dispatch_events() == 2  # qty 3 of SKU-7, and SKU-8; qty 1 failed, qty 0 waits behind it
+        assert calls == [3, 5]
+        pending = Event.objects.filter(dispatched_at__isnull=True).order_by("id")
+        assert [e.payload["available"] for e in pending] == [1, 0]
+        assert "downstream is down" in pending[0].last_error
+        assert len(receiver.wait_for(4)) == 4  # webhooks took all four, the pending ones too
+        assert set(EventConsumption.objects.values_list("consumer", flat=True)) == {"webhooks", "catalog_cache"}
+
+        broken["on"] = False
+        assert dispatch_events() == 2
+        assert calls == [3, 5, 1, 0]
+        time.sleep(0.2)
+        assert len(receiver.received) == 4  # no webhook sent twice
+    finally:
+        events._consumers.pop("flaky", None)
+
+
+def test_worker_killed_mid_dispatch_loses_nothing_and_repeats_nothing(tenant_a, receiver):
+    """Dispatch is one transaction: a worker killed half-way leaves no delivery behind,
+    and the next run hands each event over exactly once."""
+    services.create_endpoint(tenant=tenant_a, url=receiver.url, event_types=[])
+    _emit_then_die_after_commit(tenant_a)
+
+    def killed(batch) -> None:
+        raise ProcessDied  # not an Exception: nothing catches it, like SIGKILL
+
+    events.register_consumer("zz-killed", killed)
+    try:
+        with pytest.raises(ProcessDied):
+            dispatch_events()
+    finally:
+        events._consumers.pop("zz-killed", None)
+    assert WebhookDelivery.objects.count() == 0
+    assert Event.objects.get().dispatched_at is None
+
+    assert dispatch_events() == 1
+    assert len(receiver.wait_for(1)) == 1
     time.sleep(0.2)
     assert len(receiver.received) == 1
+    assert WebhookDelivery.objects.count() == 1
 
 
 @pytest.mark.parametrize("failure", ["500", "timeout", "429"])

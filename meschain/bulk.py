@@ -1,0 +1,97 @@
+"""Fast inserts for bulk paths: COPY on PostgreSQL, bulk_create elsewhere.
+
+COPY writes ~4× more rows a second than INSERT on this stack; ids are taken from the
+table's sequence first so that child rows can point at their parents in the same batch.
+"""
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.db import connection, models
+from psycopg.types.json import Jsonb
+
+
+def allocate_ids(model: type[models.Model], count: int) -> list[int]:
+    """`count` fresh primary keys from the model's PostgreSQL sequence."""
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+#: field classes whose Python value psycopg adapts as it is (exact types: a subclass,
+#: e.g. an encrypted text field, goes through its own get_db_prep_save)
+_PLAIN = {
+    models.AutoField, models.BigAutoField, models.IntegerField, models.BigIntegerField,
+    models.PositiveIntegerField, models.PositiveSmallIntegerField, models.PositiveBigIntegerField,
+    models.SmallIntegerField, models.CharField, models.TextField, models.SlugField, models.EmailField,
+    models.BooleanField, models.DecimalField, models.UUIDField, models.DateTimeField, models.ForeignKey,
+}  # fmt: skip
+
+
+def _reader(field: models.Field) -> Callable[[models.Model], Any]:
+    """How to get a field's database value cheaply."""
+    attname = field.attname
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return lambda obj: field.pre_save(obj, True)
+    if type(field) is models.JSONField:
+        return lambda obj: None if (value := getattr(obj, attname)) is None else Jsonb(value)
+    if type(field) in _PLAIN:
+        return lambda obj: getattr(obj, attname)
+    return lambda obj: field.get_db_prep_save(getattr(obj, attname), connection)
+
+
+def insert(objs: Sequence[models.Model], *, batch_size: int = 2000) -> None:
+    """Insert new instances of one model and set their primary keys."""
+    if not objs:
+        return
+    model = type(objs[0])
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objs, batch_size=batch_size)
+        return
+    for obj, pk in zip(objs, allocate_ids(model, len(objs)), strict=True):
+        obj.pk = pk
+    fields = list(model._meta.concrete_fields)
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
+    readers = [_reader(field) for field in fields]
+    with connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for obj in objs:
+            copy.write_row([read(obj) for read in readers])
+    for obj in objs:
+        obj._state.adding = False
+
+
+def update(objs: Sequence[models.Model], fields: Sequence[str], *, batch_size: int = 1000) -> None:
+    """Write `fields` of existing instances: one `UPDATE … FROM unnest(arrays)` on
+    PostgreSQL (Django's bulk_update builds a CASE per field and row), bulk_update elsewhere."""
+    if not objs:
+        return
+    model = type(objs[0])
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(objs, fields, batch_size=batch_size)
+        return
+    meta = model._meta
+    targets = [meta.get_field(name) for name in fields]
+    pk = meta.pk
+    quote = connection.ops.quote_name
+    columns = [pk, *targets]
+    readers = [_reader(field) for field in columns]
+    arrays = [[read(obj) for obj in objs] for read in readers]
+    casts = ", ".join(f"%s::{_array_type(field)}" for field in columns)
+    names = ", ".join(f"c{i}" for i in range(len(columns)))
+    assignments = ", ".join(f"{quote(field.column)} = d.c{i + 1}" for i, field in enumerate(targets))
+    sql = (
+        f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608 (quoted model identifiers)
+        f"FROM unnest({casts}) AS d({names}) WHERE t.{quote(pk.column)} = d.c0"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arrays)
+
+
+def _array_type(field: models.Field) -> str:
+    target = field.target_field if field.is_relation else field
+    db_type = target.rel_db_type(connection) if field.is_relation else target.db_type(connection)
+    return f"{db_type.replace(' AUTO_INCREMENT', '').replace('serial', 'integer')}[]"
