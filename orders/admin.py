@@ -191,6 +191,9 @@ class OrderAdmin(TenantScopedAdmin):
             path("export/", wrap(self.export_view), name=f"{prefix}_export"),
             path("<path:object_id>/status/", wrap(require_POST(self.status_view)), name=f"{prefix}_status"),
             path("<path:object_id>/note/", wrap(require_POST(self.note_view)), name=f"{prefix}_note"),
+            path(
+                "<path:object_id>/resolve/", wrap(require_POST(self.resolve_view)), name=f"{prefix}_resolve"
+            ),
             *super().get_urls(),
         ]
 
@@ -221,6 +224,7 @@ class OrderAdmin(TenantScopedAdmin):
                 ],
                 "status_url": self._url("status", quote(order.pk)),
                 "note_url": self._url("note", quote(order.pk)),
+                "resolve_url": self._url("resolve", quote(order.pk)),
                 "timeline": [
                     {
                         "event": event,
@@ -277,6 +281,18 @@ class OrderAdmin(TenantScopedAdmin):
                 messages.error(request, str(exc.message))
             else:
                 messages.success(request, gettext("Note added."))
+        return HttpResponseRedirect(self._url("change", quote(order.pk)))
+
+    def resolve_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        order = self._order_for_work(request, object_id)
+        try:
+            services.resolve_attention(order, actor=request.user)
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(
+                request, gettext("Order %(number)s no longer needs attention.") % {"number": order.number}
+            )
         return HttpResponseRedirect(self._url("change", quote(order.pk)))
 
     # --- Export -------------------------------------------------------------------

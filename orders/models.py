@@ -71,7 +71,7 @@ class Order(models.Model):
         _("channel"),
         max_length=64,
         db_index=True,
-        help_text=_("storefront, manual, or <marketplace>:<account id>"),
+        help_text=_("storefront, manual, import, or a marketplace account such as trendyol:3"),
     )
     external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True)
     status = models.CharField(

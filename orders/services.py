@@ -408,6 +408,22 @@ def change_status(
 
 
 @transaction.atomic
+def resolve_attention(order: Order, *, actor: Any = None, note: str = "") -> Order:
+    """An operator has dealt with a flagged order (matched its SKUs by hand, restocked…)."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if not order.needs_attention:
+        raise Conflict(_("This order is not flagged."))
+    reason = order.attention_reason
+    order.needs_attention, order.attention_reason = False, ""
+    order.save(update_fields=["needs_attention", "attention_reason", "updated_at"])
+    text = _("Marked as resolved (was: %(reason)s).") % {"reason": reason}
+    OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.NOTE, note=f"{text} {note}".strip()[:5000],
+                              actor=_real_user(actor), actor_label=_label(actor))  # fmt: skip
+    audit.record("order.attention_resolved", actor=actor, obj=order, before={"reason": reason})
+    return order
+
+
+@transaction.atomic
 def add_note(order: Order, note: str, *, actor: Any = None) -> OrderEvent:
     if not note.strip():
         raise ValidationFailed(details={"note": [_("This field may not be blank.")]})

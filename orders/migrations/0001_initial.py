@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('number', models.CharField(max_length=32, verbose_name='number')),
-                ('channel', models.CharField(db_index=True, help_text='storefront, manual, or <marketplace>:<account id>', max_length=64, verbose_name='channel')),
+                ('channel', models.CharField(db_index=True, help_text='storefront, manual, import, or a marketplace account such as trendyol:3', max_length=64, verbose_name='channel')),
                 ('external_id', models.CharField(blank=True, max_length=100, null=True, verbose_name='external id')),
                 ('status', models.CharField(choices=[('pending', 'Pending'), ('processing', 'Processing'), ('completed', 'Completed'), ('cancelled', 'Cancelled'), ('refunded', 'Refunded')], default='pending', max_length=16, verbose_name='status')),
                 ('marketplace_status', models.CharField(blank=True, max_length=64, verbose_name='marketplace status')),

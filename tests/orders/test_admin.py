@@ -245,10 +245,16 @@ def test_only_the_valid_next_statuses_have_buttons(admin_client_for, operator, o
 
 
 def test_order_page_shows_fields_lines_and_timeline(admin_client_for, operator, order):
+    Order.objects.filter(pk=order.pk).update(shipping_address={"city": "İzmir", "line1": "<b>Kordon</b> 1"})
+
     response = admin_client_for(operator).get(page(order))
 
     html = response.content.decode()
     assert response.context["title"] == "View order"
+    assert (
+        '<dl class="order-address"><dt>city</dt><dd>İzmir</dd><dt>line1</dt><dd>&lt;b&gt;Kordon&lt;/b&gt; 1</dd></dl>'
+        in html
+    )
     assert (
         f'<div class="readonly"><a href="{CUSTOMERS}{order.customer_id}/change/">Ayşe Yılmaz</a></div>'
         in html
@@ -544,3 +550,28 @@ def test_customers_are_read_only_with_their_order_count(admin_client_for, manage
     assert len(their_orders.context["cl"].result_list) == 2
     other = client.get(f"{LIST}?customer__id__exact={b_order.customer_id}")
     assert list(other.context["cl"].result_list) == []
+
+
+def test_operator_marks_a_flagged_order_as_resolved(tenant_a, operator, client, stocked):
+    from orders import imports
+    from orders.models import Order
+
+    [result] = imports.import_orders(
+        tenant_a.pk,
+        [{"external_id": "R-1", "lines": [{"sku": "UNKNOWN", "quantity": 1, "unit_price": "2"}]}],
+        channel="import",
+    )
+    order = Order.objects.get(pk=result.order_id)
+    assert order.needs_attention
+    client.force_login(operator)
+    page = client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert "Mark as resolved" in page
+
+    response = client.post(f"/admin/orders/order/{order.pk}/resolve/", follow=True)
+
+    assert f"Order {order.number} no longer needs attention." in response.content.decode()
+    order.refresh_from_db()
+    assert not order.needs_attention and order.attention_reason == ""
+    assert "Marked as resolved (was: Unknown SKU: UNKNOWN)." in order.events.get(kind="note").note
+    again = client.post(f"/admin/orders/order/{order.pk}/resolve/", follow=True)
+    assert "This order is not flagged." in again.content.decode()
