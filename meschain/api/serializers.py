@@ -4,8 +4,9 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 
+# Rejects fields it does not know, so a typo is a 400 and not a silent no-op. (A comment,
+# not a docstring: the schema would show it as the description of every request body.)
 class StrictSerializer(serializers.Serializer):
-    """Rejects fields it does not know, so a typo is a 400 and not a silent no-op."""
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):

@@ -39,10 +39,8 @@ class ClientRateThrottle(BaseThrottle):
         try:
             count = cache.incr(key)
         except ValueError:  # first request of the window (or the counter just expired)
-            if cache.add(key, 1, timeout=period + 1):
-                count = 1
-            else:  # another process created it in between
-                count = cache.incr(key)
+            # add() fails when another process created it in between: count on from there
+            count = 1 if cache.add(key, 1, timeout=period + 1) else cache.incr(key)
         self._wait = (window + 1) * period - now
         return count <= limit
 
