@@ -42,7 +42,7 @@ COLUMN_HELP = {
     "cost": gettext_lazy("cost"),
     "vat_rate": gettext_lazy("VAT rate in percent (default 20)"),
     "weight_grams": gettext_lazy("weight in grams"),
-    "attributes": gettext_lazy("variant attributes as a JSON object, e.g. {\"size\": \"M\"}"),
+    "attributes": gettext_lazy('variant attributes as a JSON object, e.g. {"size": "M"}'),
     "stock": gettext_lazy("on-hand units in the default warehouse (empty: unchanged)"),
 }
 FORMATS = ("csv", "xlsx", "json")
@@ -119,7 +119,9 @@ def _cell(column: str, value: Any) -> Any:
     return text
 
 
-def _table_rows(header: list[Any], records: Iterable[tuple[int, list[Any]]], max_rows: int | None) -> ParsedFile:
+def _table_rows(
+    header: list[Any], records: Iterable[tuple[int, list[Any]]], max_rows: int | None
+) -> ParsedFile:
     names = [_column_name(name) for name in header]
     if "sku" not in names:
         raise _fail(_("The first row must name the columns, and one of them must be “sku”."))

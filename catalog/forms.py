@@ -58,15 +58,15 @@ class ProductImageInlineForm(forms.ModelForm):
 class StockAdjustForm(forms.Form):
     MODES = [("delta", _("Change on hand by")), ("absolute", _("Set on hand to"))]
 
-    mode = forms.ChoiceField(label=_("adjustment"), choices=MODES, initial="delta", widget=forms.RadioSelect)
-    quantity = forms.IntegerField(label=_("quantity"), min_value=-1_000_000, max_value=1_000_000)
+    mode = forms.ChoiceField(label=_("Adjustment"), choices=MODES, initial="delta", widget=forms.RadioSelect)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=-1_000_000, max_value=1_000_000)
     warehouse = forms.ModelChoiceField(
-        label=_("warehouse"),
+        label=_("Warehouse"),
         queryset=Warehouse.objects.none(),
         required=False,
         empty_label=_("Default warehouse"),
     )
-    note = forms.CharField(label=_("note"), max_length=500, required=False)
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
 
     def __init__(self, *args: Any, warehouses: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -86,18 +86,18 @@ class StockAdjustForm(forms.Form):
 
 class ImportForm(forms.Form):
     file = forms.FileField(
-        label=_("file"),
+        label=_("File"),
         help_text=_("CSV (UTF-8, with a header row) or XLSX (first worksheet, header row)."),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
     )
     policy = forms.ChoiceField(
-        label=_("when a row has errors"), choices=POLICY_CHOICES, initial="reject", widget=forms.RadioSelect
+        label=_("When a row has errors"), choices=POLICY_CHOICES, initial="reject", widget=forms.RadioSelect
     )
 
     def __init__(self, *args: Any, tenants: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if tenants is not None:  # a platform superuser names the tenant
-            self.fields["tenant"] = forms.ModelChoiceField(label=_("tenant"), queryset=tenants)
+            self.fields["tenant"] = forms.ModelChoiceField(label=_("Tenant"), queryset=tenants)
             self.order_fields(["tenant", "file", "policy"])
 
     def clean_file(self) -> Any:

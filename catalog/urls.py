@@ -1,6 +1,7 @@
 from django.urls import path
 
 from catalog.api import ProductViewSet
+from catalog.api_images import ProductImageViewSet
 from catalog.api_inventory import InventoryViewSet, MovementViewSet
 from catalog.api_taxonomy import BrandViewSet, CategoryViewSet, WarehouseViewSet
 
@@ -12,6 +13,12 @@ urlpatterns = [
     path("products/bulk", ProductViewSet.as_view({"post": "bulk"}), name="product-bulk"),
     path("products/<int:pk>", ProductViewSet.as_view(DETAIL), name="product-detail"),
     path("products/<int:pk>/status", ProductViewSet.as_view({"post": "set_status"}), name="product-status"),
+    path("products/<int:pk>/images", ProductImageViewSet.as_view({"post": "create"}), name="product-images"),
+    path(
+        "products/<int:pk>/images/<int:image_id>",
+        ProductImageViewSet.as_view({"delete": "destroy"}),
+        name="product-image-detail",
+    ),
     path("categories", CategoryViewSet.as_view(LIST), name="category-list"),
     path("categories/<int:pk>", CategoryViewSet.as_view(DETAIL), name="category-detail"),
     path("brands", BrandViewSet.as_view(LIST), name="brand-list"),

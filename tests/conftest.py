@@ -47,6 +47,17 @@ def _fast_passwords_and_clean_cache(settings: Any, request: Any) -> None:
     cache.clear()
 
 
+@pytest.fixture(scope="session")
+def _test_media_root(tmp_path_factory: Any) -> Any:
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
+def _uploads_in_a_temp_dir(settings: Any, _test_media_root: Any) -> None:
+    """Files a test uploads (product images) never land in the project's media/."""
+    settings.MEDIA_ROOT = str(_test_media_root)
+
+
 def pytest_configure(config: Any) -> None:
     config.addinivalue_line("markers", "real_hasher: use the production password hashers")
 

@@ -143,7 +143,10 @@ def add_image(
     """Validate `upload`, store it and its thumbnail, and attach it to `product`.
     Nothing is stored when the file is refused."""
     checked = upload if isinstance(upload, CheckedImage) else check_image(upload)
-    thumbnail = make_thumbnail(checked)
+    try:
+        thumbnail = make_thumbnail(checked)
+    except (OSError, ValueError) as exc:  # a mode Pillow cannot turn into a thumbnail
+        raise _invalid(_("This image cannot be processed; save it as an RGB JPEG or PNG.")) from exc
     alt_text = str(alt_text or "")[:300]
     stem = uuid.uuid4().hex
     with transaction.atomic():

@@ -31,3 +31,28 @@ def variant(tenant_a: Any, make_product: Callable[..., Product]) -> Variant:
 
 def money(value: str) -> Decimal:
     return Decimal(value)
+
+
+@pytest.fixture
+def media_root(settings: Any, tmp_path: Any) -> Any:
+    """Uploaded files go to a fresh folder of this test."""
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = str(root)
+    return root
+
+
+def image_bytes(width: int = 640, height: int = 480, fmt: str = "PNG", color: str = "teal") -> bytes:
+    """A real image file, made with Pillow."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(out, format=fmt)
+    return out.getvalue()
+
+
+def stored_files(root: Any) -> list[str]:
+    """Paths of every file under `root`, relative to it, sorted."""
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
