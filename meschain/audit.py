@@ -21,6 +21,16 @@ def snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:
     return values
 
 
+def user_of(actor: Any) -> Any:
+    """The User behind an actor, or None (an API-key principal, the system)."""
+    return actor if getattr(actor, "pk", None) and hasattr(actor, "get_username") else None
+
+
+def label_of(actor: Any) -> str:
+    """How an actor is named in logs and timelines: a username, "API key …", or ""."""
+    return str(getattr(actor, "audit_label", None) or actor or "")[:200]
+
+
 def record(
     action: str,
     *,
@@ -33,9 +43,8 @@ def record(
     object_repr: str = "",
 ) -> AuditLog:
     ctx = context.current()
-    real_actor = actor if getattr(actor, "pk", None) and hasattr(actor, "get_username") else None
-    if not actor_label and actor is not None:
-        actor_label = str(getattr(actor, "audit_label", None) or actor)
+    real_actor = user_of(actor)
+    actor_label = actor_label or label_of(actor)
     if tenant is None and obj is not None:
         tenant = getattr(obj, "tenant_id", None)
     if tenant is None and actor is not None:

@@ -107,8 +107,8 @@ def _clean(row: Any, result: ImportResult) -> _New | None:
             quantity = raw.get("quantity")
             if not isinstance(quantity, int) or isinstance(quantity, bool) or not 1 <= quantity <= 100_000:
                 problems["quantity"] = [_("Enter a whole number from 1 to 100,000.")]
-            price = services._money(raw.get("unit_price"), "unit_price", problems)
-            rate = services._money(raw.get("tax_rate"), "tax_rate", problems, default=Decimal("0"))
+            price = services.parse_money(raw.get("unit_price"), "unit_price", problems)
+            rate = services.parse_money(raw.get("tax_rate"), "tax_rate", problems, default=Decimal("0"))
             if problems:
                 line_errors[str(index)] = problems
             else:
@@ -122,8 +122,8 @@ def _clean(row: Any, result: ImportResult) -> _New | None:
     elif timezone.is_naive(placed_at):
         placed_at = timezone.make_aware(placed_at)
     new = _New(result, row, status, lines, placed_at or timezone.now())
-    new.shipping = services._money(row.get("shipping_total"), "shipping_total", errors, default=Decimal("0"))
-    new.discount = services._money(row.get("discount_total"), "discount_total", errors, default=Decimal("0"))
+    new.shipping = services.parse_money(row.get("shipping_total"), "shipping_total", errors, default=Decimal("0"))
+    new.discount = services.parse_money(row.get("discount_total"), "discount_total", errors, default=Decimal("0"))
     if errors:
         result.fail(ErrorCode.VALIDATION_ERROR, errors)
         return None
@@ -262,7 +262,7 @@ def _create(tenant_id: int, batch: list[_New], *, channel: str, stock_policy: st
     customers = _customers(tenant_id, batch)
     first = _take_numbers(tenant_id, len(batch))
     now = timezone.now()
-    real_actor, label = services._real_user(actor), services._label(actor)
+    real_actor, label = audit.user_of(actor), audit.label_of(actor)
     orders, lines, timeline = [], [], []
     for offset, new in enumerate(batch):
         unmatched = sorted({line["sku"] for line in new.lines if line["sku"] not in variants})
@@ -312,7 +312,7 @@ def _create(tenant_id: int, batch: list[_New], *, channel: str, stock_policy: st
         reference=f"import {orders[0].number}-{orders[-1].number}",
         actor=actor,
     )
-    events.emit_many(tenant_id, (("order.created", "order", o.pk, services._payload(o)) for o in orders))
+    events.emit_many(tenant_id, (("order.created", "order", o.pk, services.order_payload(o)) for o in orders))
     audit.record("order.bulk_import", actor=actor, tenant=tenant_id,
                  after={"channel": channel, "created": len(orders), "first": orders[0].number, "last": orders[-1].number})  # fmt: skip
 
@@ -365,7 +365,7 @@ def _apply_stock(
                 tenant_id=tenant_id, warehouse_id=warehouse_id, variant_id__in=changed
             )
         }
-    real_actor, label = services._real_user(actor), services._label(actor)
+    real_actor, label = audit.user_of(actor), audit.label_of(actor)
     StockMovement.objects.bulk_create([
         StockMovement(
             tenant_id=tenant_id, variant_id=vid, warehouse_id=warehouse_id, on_hand_delta=d_on_hand,

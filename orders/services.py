@@ -67,15 +67,7 @@ def next_statuses(order: Order) -> list[str]:
 # --- Helpers ------------------------------------------------------------------
 
 
-def _label(actor: Any) -> str:
-    return str(getattr(actor, "audit_label", None) or actor or "")[:200]
-
-
-def _real_user(actor: Any) -> Any:
-    return actor if getattr(actor, "pk", None) and hasattr(actor, "get_username") else None
-
-
-def _money(value: Any, field: str, errors: dict, default: Decimal | None = None) -> Decimal:
+def parse_money(value: Any, field: str, errors: dict, default: Decimal | None = None) -> Decimal:
     if value in (None, ""):
         if default is None:
             errors.setdefault(field, []).append(_("This field is required."))
@@ -113,7 +105,7 @@ def _customer(tenant_id: int, data: dict[str, Any] | None) -> Customer | None:
     return customer
 
 
-def _payload(order: Order) -> dict[str, Any]:
+def order_payload(order: Order) -> dict[str, Any]:
     return {
         "order_id": order.pk,
         "number": order.number,
@@ -167,8 +159,8 @@ def _clean_lines(tenant_id: int, raw_lines: Any, *, trust_prices: bool) -> _Draf
             errors["quantity"] = [_("Enter a whole number from 1 to 100,000.")]
         variant = variants.get(sku)
         if trust_prices:
-            unit_price = _money(raw.get("unit_price"), "unit_price", errors)
-            tax_rate = _money(raw.get("tax_rate"), "tax_rate", errors, default=Decimal("0"))
+            unit_price = parse_money(raw.get("unit_price"), "unit_price", errors)
+            tax_rate = parse_money(raw.get("tax_rate"), "tax_rate", errors, default=Decimal("0"))
         elif variant is None:
             errors.setdefault("sku", []).append(_("No such product in the catalogue."))
             unit_price = tax_rate = Decimal("0")
@@ -251,8 +243,8 @@ def place_order(
     trust_prices = channel not in CHANNELS_WITHOUT_EXTERNAL_PRICES
     draft = _clean_lines(tenant_id, lines, trust_prices=trust_prices)
     errors = draft.errors
-    shipping = _money(shipping_total, "shipping_total", errors, default=Decimal("0"))
-    discount = _money(discount_total, "discount_total", errors, default=Decimal("0"))
+    shipping = parse_money(shipping_total, "shipping_total", errors, default=Decimal("0"))
+    discount = parse_money(discount_total, "discount_total", errors, default=Decimal("0"))
     if stock_policy not in StockPolicy.values:
         errors["stock_policy"] = [_("Not a valid stock policy.")]
     if errors:
@@ -318,9 +310,9 @@ def place_order(
     if order.needs_attention:
         order.save(update_fields=["needs_attention", "attention_reason"])
     OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.CREATED, to_status=order.status,
-                              actor=_real_user(actor), actor_label=_label(actor))  # fmt: skip
-    audit.record("order.created", actor=actor, tenant=tenant_id, obj=order, after=_payload(order))
-    events.emit(tenant_id, "order.created", _payload(order), obj=order)
+                              actor=audit.user_of(actor), actor_label=audit.label_of(actor))  # fmt: skip
+    audit.record("order.created", actor=actor, tenant=tenant_id, obj=order, after=order_payload(order))
+    events.emit(tenant_id, "order.created", order_payload(order), obj=order)
     return order
 
 
@@ -393,7 +385,7 @@ def change_status(
     order.status = new_status
     order.save(update_fields=["status", "updated_at"])
     OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.STATUS, from_status=before, to_status=new_status,
-                              note=note, actor=_real_user(actor), actor_label=_label(actor))  # fmt: skip
+                              note=note, actor=audit.user_of(actor), actor_label=audit.label_of(actor))  # fmt: skip
     audit.record(
         "order.status_changed",
         actor=actor,
@@ -402,7 +394,7 @@ def change_status(
         after={"status": new_status},
     )
     events.emit(
-        order.tenant_id, "order.status_changed", {**_payload(order), "from_status": before}, obj=order
+        order.tenant_id, "order.status_changed", {**order_payload(order), "from_status": before}, obj=order
     )
     return order
 
@@ -418,7 +410,7 @@ def resolve_attention(order: Order, *, actor: Any = None, note: str = "") -> Ord
     order.save(update_fields=["needs_attention", "attention_reason", "updated_at"])
     text = _("Marked as resolved (was: %(reason)s).") % {"reason": reason}
     OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.NOTE, note=f"{text} {note}".strip()[:5000],
-                              actor=_real_user(actor), actor_label=_label(actor))  # fmt: skip
+                              actor=audit.user_of(actor), actor_label=audit.label_of(actor))  # fmt: skip
     audit.record("order.attention_resolved", actor=actor, obj=order, before={"reason": reason})
     return order
 
@@ -428,7 +420,7 @@ def add_note(order: Order, note: str, *, actor: Any = None) -> OrderEvent:
     if not note.strip():
         raise ValidationFailed(details={"note": [_("This field may not be blank.")]})
     event = OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.NOTE, note=note.strip()[:5000],
-                                      actor=_real_user(actor), actor_label=_label(actor))  # fmt: skip
+                                      actor=audit.user_of(actor), actor_label=audit.label_of(actor))  # fmt: skip
     audit.record("order.note_added", actor=actor, obj=order)
     return event
 
@@ -453,7 +445,7 @@ def update_imported(order: Order, data: dict[str, Any], *, actor: Any = None) ->
         order.save()
     if changed:
         OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.IMPORT, note=_("Updated by import."),
-                                  actor=_real_user(actor), actor_label=_label(actor))  # fmt: skip
+                                  actor=audit.user_of(actor), actor_label=audit.label_of(actor))  # fmt: skip
     wanted = data.get("status")
     if wanted and wanted != order.status:
         change_status(order, wanted, actor=actor, note=_("Status from import."))

@@ -299,7 +299,7 @@ def _set_stock(tenant_id: int, valid: list[tuple[RowResult, dict[str, Any]]], ac
         .order_by("variant_id")
     }
     rows, movements, changed_ids = [], [], set()
-    real_actor = actor if getattr(actor, "pk", None) and hasattr(actor, "get_username") else None
+    real_actor = audit.user_of(actor)
     for result, _values in valid:
         variant_id = result.variant_id
         if variant_id not in wanted:
@@ -329,7 +329,7 @@ def _set_stock(tenant_id: int, valid: list[tuple[RowResult, dict[str, Any]]], ac
             StockMovement(
                 tenant_id=tenant_id, variant_id=variant_id, warehouse=warehouse, on_hand_delta=target - on_hand,
                 reserved_delta=0, on_hand_after=target, reserved_after=reserved, reason=MovementReason.IMPORT,
-                actor=real_actor, actor_label=str(actor or "")[:200], reference="bulk",
+                actor=real_actor, actor_label=audit.label_of(actor), reference="bulk",
             )
         )  # fmt: skip
         changed_ids.add(variant_id)

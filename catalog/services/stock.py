@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import MovementReason, StockLevel, StockMovement, Variant
 from catalog.services.warehouses import default_warehouse
-from meschain import events
+from meschain import audit, events
 from meschain.errors import InsufficientStock, ValidationFailed
 
 
@@ -161,8 +161,7 @@ def _record(
     note: str,
     actor: Any,
 ) -> None:
-    real_actor = actor if getattr(actor, "pk", None) and hasattr(actor, "get_username") else None
-    label = str(getattr(actor, "audit_label", None) or actor or "")[:200]
+    real_actor, label = audit.user_of(actor), audit.label_of(actor)
     StockMovement.objects.bulk_create(
         [
             StockMovement(
