@@ -9,9 +9,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import authenticate, user_logged_in
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -336,8 +338,6 @@ def record_failed_login(username: str) -> None:
 
 def record_lockout(username: str) -> None:
     """One audit row per lockout: further attempts while locked do not add rows."""
-    from django.conf import settings
-
     from meschain.models import AuditLog
 
     since = timezone.now() - settings.AXES_COOLOFF_TIME
@@ -483,17 +483,32 @@ def revoke_api_key(key: ApiKey, *, actor: Any) -> ApiKey:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
         audit.record("api_key.revoked", actor=actor, obj=key)
+        # now, and again after commit (a request may re-cache the old row in between)
+        cache_name = _key_cache_name(key.prefix)
+        cache.delete(cache_name)
+        transaction.on_commit(lambda: cache.delete(cache_name))
     return key
 
 
+def _key_cache_name(prefix: str) -> str:
+    return f"apikey:{prefix}"
+
+
 def authenticate_api_key(full_key: str) -> ApiKey | None:
-    """The usable key matching `full_key`, or None. One indexed query; the hash is a
-    fast keyed HMAC, never a password hash."""
+    """The usable key matching `full_key`, or None. The row (with its tenant) is cached
+    for API_KEY_CACHE_SECONDS — revoking drops it at once — so a storefront's requests
+    usually cost no query; the hash is a fast keyed HMAC, never a password hash."""
     if not full_key.startswith(API_KEY_PREFIX):
         return None
     prefix, _sep, _secret = full_key[len(API_KEY_PREFIX) :].partition("_")
-    key = ApiKey.objects.select_related("tenant").filter(prefix=prefix).first()
-    if key is None or not constant_time_compare(key.hashed_secret, _hash_key(full_key)):
+    cache_name = _key_cache_name(prefix)
+    key = cache.get(cache_name)
+    if key is None:
+        key = ApiKey.objects.select_related("tenant").filter(prefix=prefix).first()
+        if key is None:
+            return None
+        cache.set(cache_name, key, timeout=settings.API_KEY_CACHE_SECONDS)
+    if not constant_time_compare(key.hashed_secret, _hash_key(full_key)):
         return None
     if not key.is_usable or not key.tenant.is_active:
         return None
@@ -501,4 +516,5 @@ def authenticate_api_key(full_key: str) -> ApiKey | None:
     if key.last_used_at is None or now - key.last_used_at > _LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
+        cache.set(cache_name, key, timeout=settings.API_KEY_CACHE_SECONDS)
     return key

@@ -176,6 +176,8 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "meschain.middleware.client_ip"
 
 API_KEY_HEADER = "HTTP_X_API_KEY"
+# How long a looked-up API key is trusted from the cache (revocation drops it at once).
+API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=60)
 
 # --- REST API ---------------------------------------------------------------
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="60/min")
