@@ -49,6 +49,8 @@ class InventoryViewSet(mixins.ListModelMixin, TenantScopedViewSet):
         )
         params = self.request.query_params
         if params.get("sku"):
+            if "\x00" in params["sku"]:  # PostgreSQL text cannot hold NUL: a 400, not a 500
+                raise ValidationFailed(details={"sku": [_("Not a valid SKU.")]})
             queryset = queryset.filter(variant__sku=params["sku"])
         for name, field in (("warehouse", "warehouse_id"), ("variant", "variant_id")):
             value = _int_param(self.request, name)
@@ -112,6 +114,8 @@ class MovementViewSet(mixins.ListModelMixin, TenantScopedViewSet):
         queryset = super().get_queryset()
         params = self.request.query_params
         if params.get("sku"):
+            if "\x00" in params["sku"]:  # PostgreSQL text cannot hold NUL: a 400, not a 500
+                raise ValidationFailed(details={"sku": [_("Not a valid SKU.")]})
             queryset = queryset.filter(variant__sku=params["sku"])
         if params.get("reason"):
             if params["reason"] not in MovementReason.values:

@@ -70,3 +70,26 @@ class BodySizeLimitMiddleware:
                 return error_response(ErrorCode.PAYLOAD_TOO_LARGE, message)
             return HttpResponse(message, status=413, content_type="text/plain")
         return self.get_response(request)
+
+
+class QueryNulGuardMiddleware:
+    """Refuses API query parameters containing a NUL character (400): PostgreSQL cannot
+    compare text with one, so every filter would otherwise fail with a server error."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if is_api_path(request.path) and "\x00" in request.META.get("QUERY_STRING", "").replace(
+            "%00", "\x00"
+        ):
+            bad = sorted(
+                {name for name, values in request.GET.lists() if any("\x00" in v for v in [name, *values])}
+            )
+            message = _("Null characters are not allowed.")
+            return error_response(
+                ErrorCode.VALIDATION_ERROR,
+                _("Some fields are not valid."),
+                {n or "query": [message] for n in bad or ["query"]},
+            )
+        return self.get_response(request)

@@ -55,12 +55,14 @@ INSTALLED_APPS = [
     "webhooks",
     "catalog",
     "orders",
+    "marketplaces",
 ]
 
 MIDDLEWARE = [
     "meschain.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "meschain.middleware.BodySizeLimitMiddleware",
+    "meschain.middleware.QueryNulGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -240,6 +242,10 @@ SPECTACULAR_SETTINGS = {
         "ProductStatusEnum": "catalog.models.ProductStatus",
         "OrderStatusEnum": "orders.models.OrderStatus",
         "RowResultStatusEnum": ["created", "updated", "unchanged", "error"],
+        "MarketplaceEnum": "marketplaces.models.Marketplace",
+        "SyncKindEnum": "marketplaces.models.SyncKind",
+        "SyncStateEnum": "marketplaces.models.SyncState",
+        "ListingStatusEnum": "marketplaces.models.ListingStatus",
     },
 }
 
@@ -332,3 +338,11 @@ WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=3600.
 WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=10)
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=not PRODUCTION)
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
+
+# --- Marketplace HTTP client (marketplaces/client.py) -------------------------
+MARKETPLACE_HTTP_TIMEOUT_SECONDS = env.float("MARKETPLACE_HTTP_TIMEOUT_SECONDS", default=30.0)
+MARKETPLACE_HTTP_MAX_ATTEMPTS = env.int("MARKETPLACE_HTTP_MAX_ATTEMPTS", default=5)
+MARKETPLACE_RETRY_BASE_SECONDS = env.float("MARKETPLACE_RETRY_BASE_SECONDS", default=0.5)
+MARKETPLACE_RETRY_MAX_SECONDS = env.float("MARKETPLACE_RETRY_MAX_SECONDS", default=30.0)
+MARKETPLACE_RATE_LIMIT = env.str("MARKETPLACE_RATE_LIMIT", default="900/min")
+MARKETPLACE_RATE_LIMIT_MAX_WAIT_SECONDS = env.float("MARKETPLACE_RATE_LIMIT_MAX_WAIT_SECONDS", default=60.0)

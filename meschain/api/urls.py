@@ -7,4 +7,5 @@ api_patterns = [
     path("", include("webhooks.urls")),
     path("", include("catalog.urls")),
     path("", include("orders.urls")),
+    path("", include("marketplaces.urls")),
 ]

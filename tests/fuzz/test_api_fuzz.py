@@ -37,6 +37,7 @@ from accounts.models import Role, User
 from catalog.services import products as product_services
 from catalog.services import stock as stock_services
 from catalog.services import taxonomy
+from marketplaces import services as marketplace_services
 from tests.conftest import PASSWORD
 from webhooks import services as webhook_services
 
@@ -102,7 +103,10 @@ def _ids_named(field: str) -> list[int]:
     noun = field.removesuffix("_ids").removesuffix("_id")
     plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
     return [
-        pk for collection, ids in _real_ids.items() if collection.rsplit("/", 1)[-1] == plural for pk in ids
+        pk
+        for collection, ids in _real_ids.items()
+        if collection.rsplit("/", 1)[-1] in (plural, f"marketplace-{plural}")  # `account` → its accounts
+        for pk in ids
     ]
 
 
@@ -193,6 +197,12 @@ def _build_world() -> World:
             variants=[{"sku": f"{slug}-TEE-M", "price": "19.90"}], actor=user,
         )  # fmt: skip
         stock_services.adjust(tenant_id, product.variants.get().pk, delta=5, actor=user)
+        account = marketplace_services.connect_account(
+            tenant=user.tenant, marketplace="trendyol", name=f"{slug} Trendyol", actor=user,
+            credentials={"seller_id": f"{tenant_id}00", "api_key": "key", "api_secret": "secret"},
+        )  # fmt: skip
+        marketplace_services.ensure_listing(account, product.variants.get())
+        marketplace_services.request_sync(account, "stock_price", actor=user)
 
     collections = {
         operation.path
@@ -247,6 +257,10 @@ def test_the_world_gives_the_fuzzer_real_rows_to_aim_at(world: World) -> None:
     assert len(world.ids["/api/warehouses"]) == 4  # each tenant's default and second
     assert _ids_named("variant_id") == world.ids["/api/products/variants"]
     assert _ids_named("category") == world.ids["/api/categories"]
+    assert len(world.ids["/api/marketplace-accounts"]) == 2
+    assert len(world.ids["/api/listings"]) == 2
+    assert len(world.ids["/api/sync/status"]) == 2
+    assert _ids_named("account") == world.ids["/api/marketplace-accounts"]
 
 
 @schema.parametrize()

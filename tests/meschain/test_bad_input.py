@@ -313,3 +313,15 @@ def test_wrong_content_type_is_415_and_changes_nothing(owner_client, owner, view
         )
 
     assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/products?sku=a%00b", "/api/orders?external_id=%00", "/api/orders?number=1%00", "/api/inventory/movements?sku=x%00"],
+)
+def test_nul_in_a_query_parameter_is_a_400_not_a_500(client_for, owner, path):
+    response = client_for(owner).get(path)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["error"]["code"] == "VALIDATION_ERROR"
+    assert body["error"]["details"] == {path.split("?")[1].split("=")[0]: ["Null characters are not allowed."]}

@@ -1,0 +1,6 @@
+"""Marketplace adapters; importing this package registers the built-in ones."""
+
+from marketplaces.adapters import trendyol  # noqa: F401 - registers "trendyol"
+from marketplaces.adapters.base import adapter_class, get_adapter, registered_codes
+
+__all__ = ["adapter_class", "get_adapter", "registered_codes"]

@@ -1,0 +1,310 @@
+"""The one small interface every marketplace adapter implements, its data shapes, and the
+registry of adapters by marketplace code.
+
+Adapters know nothing about Django models: they take an :class:`AccountConfig` (built from
+a marketplace account by the sync services) and plain dataclasses, and they return plain
+dataclasses. Marketplace payloads and error messages are kept as the marketplace sent them
+(``raw``, ``errors``) so an operator sees exactly what the marketplace said.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, ClassVar
+
+# Our order statuses (orders.models.OrderStatus values), repeated here so adapters stay
+# independent of the ORM.
+PENDING, PROCESSING, COMPLETED, CANCELLED, REFUNDED = "pending", "processing", "completed", "cancelled", "refunded"
+
+# Per-item result states.
+ITEM_SUCCESS, ITEM_FAILED, ITEM_PENDING = "success", "failed", "pending"
+
+
+@dataclass
+class AccountConfig:
+    """What an adapter needs to talk to one seller account."""
+
+    marketplace: str
+    seller_id: str
+    api_key: str = field(repr=False)
+    api_secret: str = field(repr=False)
+    base_url: str = ""
+    account_key: str = ""  # identifies the account for the shared rate limit; default marketplace:seller
+    integrator_name: str = "SelfIntegration"
+    storefront_code: str = ""
+    rate_limit: str | None = None  # "N/period"; None = the MARKETPLACE_RATE_LIMIT setting, "" = none
+    timeout: float | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def limiter_key(self) -> str:
+        return self.account_key or f"{self.marketplace}:{self.seller_id}"
+
+
+@dataclass
+class ListingItem:
+    """One variant as a marketplace listing. ``attributes`` are already in the
+    marketplace's shape (from the category mapping); ``extra`` is merged into the payload."""
+
+    barcode: str
+    sku: str
+    title: str
+    group_code: str  # groups the variants of one product (Trendyol productMainId)
+    brand_id: int | None
+    category_id: int | None
+    quantity: int
+    list_price: Decimal | float
+    sale_price: Decimal | float
+    vat_rate: int = 20
+    currency: str = "TRY"
+    description: str = ""
+    images: list[str] = field(default_factory=list)
+    attributes: list[dict[str, Any]] = field(default_factory=list)
+    dimensional_weight: float = 1
+    cargo_company_id: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class StockPriceItem:
+    """A stock and/or price change for one listing; None fields are not sent."""
+
+    barcode: str
+    quantity: int | None = None
+    sale_price: Decimal | float | None = None
+    list_price: Decimal | float | None = None
+
+
+@dataclass
+class BatchHandle:
+    """A batch the marketplace accepted for asynchronous processing."""
+
+    batch_id: str
+    kind: str  # "listings" or "stock_price"
+    keys: list[str]  # item keys (barcodes) in the order sent
+
+
+@dataclass
+class ItemResult:
+    """The outcome of one item: ``status`` is success, failed or pending; ``errors`` are
+    the marketplace's messages as sent."""
+
+    key: str
+    status: str
+    errors: list[str] = field(default_factory=list)
+    raw: Any = None
+
+
+@dataclass
+class BatchResult:
+    batch_id: str
+    done: bool
+    items: list[ItemResult]
+    raw: Any = None
+
+    @property
+    def failed(self) -> list[ItemResult]:
+        return [i for i in self.items if i.status == ITEM_FAILED]
+
+    @property
+    def succeeded(self) -> list[ItemResult]:
+        return [i for i in self.items if i.status == ITEM_SUCCESS]
+
+
+@dataclass
+class OrderLine:
+    line_id: str
+    barcode: str
+    merchant_sku: str
+    quantity: int
+    unit_price: Decimal
+    gross_amount: Decimal
+    discount: Decimal
+    product_name: str = ""
+    marketplace_status: str = ""
+    raw: Any = None
+
+
+@dataclass
+class MarketplaceOrder:
+    """An order (for Trendyol: a shipment package) in one internal shape."""
+
+    external_id: str
+    order_number: str
+    status: str  # ours: pending / processing / completed / cancelled / refunded
+    marketplace_status: str  # as received
+    lines: list[OrderLine]
+    customer: dict[str, Any]
+    shipping_address: dict[str, Any]
+    billing_address: dict[str, Any]
+    ordered_at: datetime | None
+    created_at: datetime | None
+    modified_at: datetime | None
+    currency: str = "TRY"
+    gross_amount: Decimal = Decimal("0")
+    discount: Decimal = Decimal("0")
+    total: Decimal = Decimal("0")
+    cancel_reason: str = ""
+    invoice_number: str = ""
+    raw: Any = None
+
+
+@dataclass
+class OrderPull:
+    """The orders of one pull and the watermark to start the next one from."""
+
+    orders: list[MarketplaceOrder]
+    watermark: datetime
+    requests: int = 0
+
+
+@dataclass
+class Category:
+    id: int
+    name: str
+    parent_id: int | None
+    children: list[Category] = field(default_factory=list)
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.children
+
+    def walk(self) -> Iterator[Category]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@dataclass
+class CategoryAttribute:
+    id: int
+    name: str
+    required: bool
+    allow_custom: bool
+    varianter: bool
+    slicer: bool
+    allow_multiple: bool
+    values: list[dict[str, Any]] = field(default_factory=list)
+    raw: Any = None
+
+
+def payload_hash(payload: Any) -> str:
+    """A stable SHA-256 of a JSON-able payload (key order and Decimal/float spelling do not
+    matter): store it on the listing and skip items whose hash has not changed."""
+    def default(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value.isoformat()
+        raise TypeError(f"not JSON-able: {type(value).__name__}")
+
+    def normalise(value: Any) -> Any:
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, float):
+            return format(Decimal(repr(value)).normalize(), "f")
+        if isinstance(value, Decimal):
+            return format(value.normalize(), "f") if value != value.to_integral() else int(value)
+        if isinstance(value, dict):
+            return {str(k): normalise(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [normalise(v) for v in value]
+        return value
+
+    text = json.dumps(normalise(payload), sort_keys=True, separators=(",", ":"), default=default)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class MarketplaceAdapter(ABC):
+    """One marketplace account's operations. Every call may raise
+    :class:`marketplaces.client.MarketplaceError`."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    max_batch_items: ClassVar[int] = 1000
+
+    def __init__(self, config: AccountConfig) -> None:
+        self.config = config
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+    def __enter__(self) -> MarketplaceAdapter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @abstractmethod
+    def test_connection(self) -> None:
+        """Raise MarketplaceError when the credentials or base URL do not work."""
+
+    @abstractmethod
+    def push_listings(self, items: Iterable[ListingItem]) -> list[BatchHandle]:
+        """Create listings; one handle per batch sent."""
+
+    @abstractmethod
+    def poll_batch(self, handle: BatchHandle) -> BatchResult:
+        """The current per-item results of a batch (``done`` false while processing)."""
+
+    @abstractmethod
+    def push_stock_prices(self, items: Iterable[StockPriceItem]) -> list[BatchHandle]:
+        """Send stock and price changes (only what changed); one handle per batch sent."""
+
+    @abstractmethod
+    def fetch_orders(self, since: datetime, until: datetime | None = None,
+                     overlap: timedelta | None = None) -> OrderPull:
+        """Orders modified since ``since`` minus the overlap buffer, every page, each once."""
+
+    @abstractmethod
+    def push_order_status(self, order: MarketplaceOrder, status: str, *,
+                          invoice_number: str | None = None) -> None:
+        """Send our change of an order's status (marketplace status name)."""
+
+    @abstractmethod
+    def fetch_categories(self) -> list[Category]:
+        """The category tree (roots with their children)."""
+
+    @abstractmethod
+    def fetch_category_attributes(self, category_id: int) -> list[CategoryAttribute]:
+        """The attributes of a leaf category."""
+
+    def wait_for_batch(self, handle: BatchHandle, timeout: float = 300.0, interval: float = 1.0) -> BatchResult:
+        """Poll until the batch is done or ``timeout`` seconds passed (then not done)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            result = self.poll_batch(handle)
+            if result.done or time.monotonic() >= deadline:
+                return result
+            time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+
+
+_REGISTRY: dict[str, type[MarketplaceAdapter]] = {}
+
+
+def register(adapter: type[MarketplaceAdapter]) -> type[MarketplaceAdapter]:
+    """Class decorator: make an adapter available under its marketplace code."""
+    _REGISTRY[adapter.code] = adapter
+    return adapter
+
+
+def adapter_class(code: str) -> type[MarketplaceAdapter]:
+    """The adapter class of a marketplace code; KeyError when none is registered."""
+    import marketplaces.adapters  # noqa: F401 - registers the built-in adapters
+
+    return _REGISTRY[code]
+
+
+def get_adapter(config: AccountConfig) -> MarketplaceAdapter:
+    return adapter_class(config.marketplace)(config)
+
+
+def registered_codes() -> list[str]:
+    import marketplaces.adapters  # noqa: F401
+
+    return sorted(_REGISTRY)
