@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connection, models
+from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 
@@ -95,3 +96,110 @@ def _array_type(field: models.Field) -> str:
     target = field.target_field if field.is_relation else field
     db_type = target.rel_db_type(connection) if field.is_relation else target.db_type(connection)
     return f"{db_type.replace(' AUTO_INCREMENT', '').replace('serial', 'integer')}[]"
+
+
+def upsert(
+    objs: Sequence[models.Model], *, unique_fields: Sequence[str], update_fields: Sequence[str]
+) -> None:
+    """INSERT … ON CONFLICT (unique_fields) DO UPDATE SET update_fields, from arrays in one
+    statement on PostgreSQL; bulk_create(update_conflicts=True) elsewhere."""
+    if not objs:
+        return
+    model = type(objs[0])
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            objs,
+            update_conflicts=True,
+            unique_fields=unique_fields,
+            update_fields=update_fields,
+            batch_size=1000,
+        )
+        return
+    meta = model._meta
+    quote = connection.ops.quote_name
+    columns = [field for field in meta.concrete_fields if not field.primary_key]
+    readers = [_reader(field) for field in columns]
+    arrays = [[read(obj) for obj in objs] for read in readers]
+    names = ", ".join(quote(field.column) for field in columns)
+    casts = ", ".join(f"%s::{_array_type(field)}" for field in columns)
+    conflict = ", ".join(quote(meta.get_field(name).column) for name in unique_fields)
+    updates = ", ".join(
+        f"{quote(meta.get_field(n).column)} = EXCLUDED.{quote(meta.get_field(n).column)}"
+        for n in update_fields
+    )
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT * FROM unnest({casts}) "  # noqa: S608 (quoted model identifiers)
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arrays)
+
+
+def _row_reader(field: models.Field, now: Any) -> Callable[[dict[str, Any]], Any]:
+    """Like _reader, for a plain dict keyed by attname (no model instance to build)."""
+    attname = field.attname
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return lambda row: row.get(attname) or now
+    default = field.get_default  # a field's declared default (or its empty value)
+    if type(field) is models.JSONField:
+        return lambda row: None if (value := row.get(attname, default())) is None else Jsonb(value)
+    if type(field) in _PLAIN:
+        return lambda row: row[attname] if attname in row else default()
+    return lambda row: field.get_db_prep_save(row[attname] if attname in row else default(), connection)
+
+
+def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert plain dicts (keyed by attname; missing fields take their defaults) and
+    return their new ids, in order. Building model instances costs more than the COPY."""
+    if not rows:
+        return []
+    if connection.vendor != "postgresql":
+        objs = [model(**row) for row in rows]
+        model.objects.bulk_create(objs, batch_size=1000)
+        return [obj.pk for obj in objs]
+    ids = allocate_ids(model, len(rows))
+    fields = list(model._meta.concrete_fields)
+    now = timezone.now()
+    readers = [_row_reader(field, now) for field in fields]
+    pk_index = next(i for i, field in enumerate(fields) if field.primary_key)
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for row, pk in zip(rows, ids, strict=True):
+            values = [read(row) for read in readers]
+            values[pk_index] = pk
+            copy.write_row(values)
+    return ids
+
+
+def upsert_rows(
+    model: type[models.Model],
+    rows: Sequence[dict[str, Any]],
+    *,
+    unique_fields: Sequence[str],
+    update_fields: Sequence[str],
+) -> None:
+    """upsert() for plain dicts keyed by attname."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        upsert([model(**row) for row in rows], unique_fields=unique_fields, update_fields=update_fields)
+        return
+    meta = model._meta
+    quote = connection.ops.quote_name
+    now = timezone.now()
+    columns = [field for field in meta.concrete_fields if not field.primary_key]
+    arrays = [[read(row) for row in rows] for read in (_row_reader(field, now) for field in columns)]
+    names = ", ".join(quote(field.column) for field in columns)
+    casts = ", ".join(f"%s::{_array_type(field)}" for field in columns)
+    conflict = ", ".join(quote(meta.get_field(name).column) for name in unique_fields)
+    updates = ", ".join(
+        f"{quote(meta.get_field(n).column)} = EXCLUDED.{quote(meta.get_field(n).column)}"
+        for n in update_fields
+    )
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT * FROM unnest({casts}) "  # noqa: S608 (quoted model identifiers)
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arrays)

@@ -17,7 +17,7 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from meschain.bulk import insert
+from meschain.bulk import insert_rows
 from meschain.models import Event, EventConsumption
 
 logger = logging.getLogger(__name__)
@@ -108,17 +108,17 @@ def emit_many(tenant: Any, items: Iterable[tuple[str, str, Any, dict[str, Any]]]
         if event_type not in EVENT_TYPES:
             raise ValueError(f"Unknown event type {event_type!r}")
         rows.append(
-            Event(
-                tenant_id=tenant_id,
-                type=event_type,
-                object_type=object_type,
-                object_id=str(object_id),
-                version=PAYLOAD_VERSION,
-                payload=payload,
-            )
+            {
+                "tenant_id": tenant_id,
+                "type": event_type,
+                "object_type": object_type,
+                "object_id": str(object_id),
+                "version": PAYLOAD_VERSION,
+                "payload": payload,
+            }
         )
     if rows:
-        insert(rows)
+        insert_rows(Event, rows)
         transaction.on_commit(_schedule_dispatch)
     return len(rows)
 

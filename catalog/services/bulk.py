@@ -293,57 +293,41 @@ def _set_stock(tenant_id: int, valid: list[tuple[RowResult, dict[str, Any]]], ac
         return
     warehouse = default_warehouse(tenant_id)
     levels = {
-        s.variant_id: s
-        for s in StockLevel.objects.select_for_update()
+        variant_id: (on_hand, reserved)
+        for variant_id, on_hand, reserved in StockLevel.objects.select_for_update()
         .filter(warehouse=warehouse, variant_id__in=wanted)
         .order_by("variant_id")
+        .values_list("variant_id", "on_hand", "reserved")
     }
     rows, movements, changed_ids = [], [], set()
-    real_actor = audit.user_of(actor)
+    real_actor_id, label = getattr(audit.user_of(actor), "pk", None), audit.label_of(actor)
     for result, _values in valid:
         variant_id = result.variant_id
         if variant_id not in wanted:
             continue
-        level = levels.get(variant_id)
-        on_hand, reserved = (level.on_hand, level.reserved) if level else (0, 0)
+        on_hand, reserved = levels.get(variant_id, (0, 0))
         target = wanted[variant_id]
         if target == on_hand:
             continue
         if target < reserved:
             result.errors["stock"] = [
-                _("%(reserved)d units are reserved by orders; stock cannot go below that.")
-                % {"reserved": reserved}
+                _("%(reserved)d units are reserved by orders; stock cannot go below that.") % {"reserved": reserved}
             ]
             result.status = "error"
             continue
-        rows.append(
-            StockLevel(
-                tenant_id=tenant_id,
-                variant_id=variant_id,
-                warehouse=warehouse,
-                on_hand=target,
-                reserved=reserved,
-            )
-        )
+        common = {"tenant_id": tenant_id, "variant_id": variant_id, "warehouse_id": warehouse.pk}
+        rows.append({**common, "on_hand": target, "reserved": reserved})
         movements.append(
-            StockMovement(
-                tenant_id=tenant_id, variant_id=variant_id, warehouse=warehouse, on_hand_delta=target - on_hand,
-                reserved_delta=0, on_hand_after=target, reserved_after=reserved, reason=MovementReason.IMPORT,
-                actor=real_actor, actor_label=audit.label_of(actor), reference="bulk",
-            )
+            {**common, "on_hand_delta": target - on_hand, "reserved_delta": 0, "on_hand_after": target,
+             "reserved_after": reserved, "reason": MovementReason.IMPORT, "actor_id": real_actor_id,
+             "actor_label": label, "reference": "bulk"}
         )  # fmt: skip
         changed_ids.add(variant_id)
         if result.status == "unchanged":
             result.status = "updated"
     if rows:
-        StockLevel.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["variant", "warehouse"],
-            update_fields=["on_hand", "updated_at"],
-            batch_size=2000,
-        )
-        fast.insert(movements)
+        fast.upsert_rows(StockLevel, rows, unique_fields=["variant", "warehouse"], update_fields=["on_hand", "updated_at"])
+        fast.insert_rows(StockMovement, movements)
         emit_stock_updated(tenant_id, changed_ids, reason=MovementReason.IMPORT)
 
 
