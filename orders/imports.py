@@ -24,7 +24,7 @@ from catalog.models import MovementReason, StockLevel, StockMovement, Variant
 from catalog.services.stock import emit_stock_updated
 from catalog.services.warehouses import default_warehouse
 from meschain import audit, events
-from meschain.bulk import insert
+from meschain.bulk import insert_rows
 from meschain.errors import DomainError, ErrorCode
 from orders import services
 from orders.models import (
@@ -122,8 +122,12 @@ def _clean(row: Any, result: ImportResult) -> _New | None:
     elif timezone.is_naive(placed_at):
         placed_at = timezone.make_aware(placed_at)
     new = _New(result, row, status, lines, placed_at or timezone.now())
-    new.shipping = services.parse_money(row.get("shipping_total"), "shipping_total", errors, default=Decimal("0"))
-    new.discount = services.parse_money(row.get("discount_total"), "discount_total", errors, default=Decimal("0"))
+    new.shipping = services.parse_money(
+        row.get("shipping_total"), "shipping_total", errors, default=Decimal("0")
+    )
+    new.discount = services.parse_money(
+        row.get("discount_total"), "discount_total", errors, default=Decimal("0")
+    )
     if errors:
         result.fail(ErrorCode.VALIDATION_ERROR, errors)
         return None
@@ -262,8 +266,8 @@ def _create(tenant_id: int, batch: list[_New], *, channel: str, stock_policy: st
     customers = _customers(tenant_id, batch)
     first = _take_numbers(tenant_id, len(batch))
     now = timezone.now()
-    real_actor, label = audit.user_of(actor), audit.label_of(actor)
-    orders, lines, timeline = [], [], []
+    actor_id, label = getattr(audit.user_of(actor), "pk", None), audit.label_of(actor)
+    orders: list[dict[str, Any]] = []
     for offset, new in enumerate(batch):
         unmatched = sorted({line["sku"] for line in new.lines if line["sku"] not in variants})
         customer = new.data.get("customer") if isinstance(new.data.get("customer"), dict) else {}
@@ -272,49 +276,53 @@ def _create(tenant_id: int, batch: list[_New], *, channel: str, stock_policy: st
             reasons.append(_("Unknown SKU: %(skus)s") % {"skus": ", ".join(unmatched)})
         if new.short:
             reasons.append(_("Some lines could not be reserved: not enough stock."))
-        order = Order(
-            tenant_id=tenant_id, number=str(first + offset), channel=channel, external_id=new.result.external_id,
-            status=new.status, marketplace_status=str(new.data.get("marketplace_status") or "")[:64],
-            currency=str(new.data.get("currency") or "TRY").upper()[:3], subtotal=new.subtotal,
-            shipping_total=new.shipping, discount_total=new.discount, tax_total=new.tax,
-            total=max(new.subtotal + new.shipping - new.discount, Decimal("0")),
-            customer=customers.get(str(customer.get("email") or "").strip().lower()[:254]),
-            shipping_address=new.data.get("shipping_address") or {}, billing_address=new.data.get("billing_address") or {},
-            notes=str(new.data.get("notes") or ""), needs_attention=bool(reasons), attention_reason=" ".join(reasons)[:300],
-            stock_policy=stock_policy, placed_at=new.placed_at, created_at=now, updated_at=now,
-        )  # fmt: skip
-        orders.append(order)
-    insert(orders)
-    for new, order in zip(batch, orders, strict=True):
+        buyer = customers.get(str(customer.get("email") or "").strip().lower()[:254])
+        orders.append({
+            "tenant_id": tenant_id, "number": str(first + offset), "channel": channel,
+            "external_id": new.result.external_id, "status": new.status,
+            "marketplace_status": str(new.data.get("marketplace_status") or "")[:64],
+            "currency": str(new.data.get("currency") or "TRY").upper()[:3], "subtotal": new.subtotal,
+            "shipping_total": new.shipping, "discount_total": new.discount, "tax_total": new.tax,
+            "total": max(new.subtotal + new.shipping - new.discount, Decimal("0")),
+            "customer_id": buyer.pk if buyer else None,
+            "shipping_address": new.data.get("shipping_address") or {},
+            "billing_address": new.data.get("billing_address") or {}, "notes": str(new.data.get("notes") or ""),
+            "needs_attention": bool(reasons), "attention_reason": " ".join(reasons)[:300],
+            "stock_policy": stock_policy, "placed_at": new.placed_at, "created_at": now, "updated_at": now,
+        })  # fmt: skip
+    order_ids = insert_rows(Order, orders)
+    lines: list[dict[str, Any]] = []
+    timeline: list[dict[str, Any]] = []
+    who = {"actor_id": actor_id, "actor_label": label, "created_at": now, "note": ""}
+    for new, order, order_id in zip(batch, orders, order_ids, strict=True):
+        order["id"] = order_id
         reserved_ids = new.reserved_variants
         for line in new.lines:
             variant = variants.get(line["sku"])
-            holds = variant is not None and variant.pk in reserved_ids and new.status in _RESERVING
-            lines.append(OrderLine(
-                order_id=order.pk, variant=variant, sku=line["sku"], title=line["title"] or (variant and variant.sku) or "",
-                quantity=line["quantity"], unit_price=line["unit_price"], line_total=line["line_total"],
-                tax_rate=line["tax_rate"], tax_amount=line["tax_amount"], reserved=holds,
-                warehouse_id=warehouse_id if variant is not None and variant.pk in reserved_ids else None,
-            ))  # fmt: skip
-        timeline.append(OrderEvent(order_id=order.pk, kind=OrderEvent.Kind.CREATED, to_status=OrderStatus.PENDING,
-                                   actor=real_actor, actor_label=label, created_at=now))  # fmt: skip
+            reserves = variant is not None and variant.pk in reserved_ids
+            lines.append({
+                "order_id": order_id, "variant_id": variant.pk if variant else None, "sku": line["sku"],
+                "title": line["title"] or (variant.sku if variant else ""), "quantity": line["quantity"],
+                "unit_price": line["unit_price"], "line_total": line["line_total"], "tax_rate": line["tax_rate"],
+                "tax_amount": line["tax_amount"], "reserved": reserves and new.status in _RESERVING,
+                "warehouse_id": warehouse_id if reserves else None,
+            })  # fmt: skip
+        timeline.append({**who, "order_id": order_id, "kind": OrderEvent.Kind.CREATED, "from_status": "",
+                         "to_status": OrderStatus.PENDING})  # fmt: skip
         if new.status != OrderStatus.PENDING:
-            timeline.append(OrderEvent(order_id=order.pk, kind=OrderEvent.Kind.STATUS, from_status=OrderStatus.PENDING,
-                                       to_status=new.status, note=_("Status from import."), actor=real_actor,
-                                       actor_label=label, created_at=now))  # fmt: skip
-        new.result.status, new.result.order_id, new.result.number = "created", order.pk, order.number
-    insert(lines)
-    insert(timeline)
-    _apply_stock(
-        tenant_id,
-        warehouse_id,
-        deltas,
-        reference=f"import {orders[0].number}-{orders[-1].number}",
-        actor=actor,
+            timeline.append({**who, "order_id": order_id, "kind": OrderEvent.Kind.STATUS,
+                             "from_status": OrderStatus.PENDING, "to_status": new.status,
+                             "note": _("Status from import.")})  # fmt: skip
+        new.result.status, new.result.order_id, new.result.number = "created", order_id, order["number"]
+    insert_rows(OrderLine, lines)
+    insert_rows(OrderEvent, timeline)
+    numbers = f"{orders[0]['number']}-{orders[-1]['number']}"
+    _apply_stock(tenant_id, warehouse_id, deltas, reference=f"import {numbers}", actor=actor)
+    events.emit_many(
+        tenant_id, (("order.created", "order", o["id"], services.order_payload(o)) for o in orders)
     )
-    events.emit_many(tenant_id, (("order.created", "order", o.pk, services.order_payload(o)) for o in orders))
     audit.record("order.bulk_import", actor=actor, tenant=tenant_id,
-                 after={"channel": channel, "created": len(orders), "first": orders[0].number, "last": orders[-1].number})  # fmt: skip
+                 after={"channel": channel, "created": len(orders), "first": orders[0]["number"], "last": orders[-1]["number"]})  # fmt: skip
 
 
 def _take_numbers(tenant_id: int, count: int) -> int:

@@ -105,15 +105,17 @@ def _customer(tenant_id: int, data: dict[str, Any] | None) -> Customer | None:
     return customer
 
 
-def order_payload(order: Order) -> dict[str, Any]:
+def order_payload(order: Order | dict[str, Any]) -> dict[str, Any]:
+    """The order's part of its events (an Order, or the row dict a bulk import writes)."""
+    get = order.get if isinstance(order, dict) else lambda name: getattr(order, name)
     return {
-        "order_id": order.pk,
-        "number": order.number,
-        "channel": order.channel,
-        "external_id": order.external_id,
-        "status": order.status,
-        "total": str(order.total),
-        "currency": order.currency,
+        "order_id": get("id"),
+        "number": get("number"),
+        "channel": get("channel"),
+        "external_id": get("external_id"),
+        "status": get("status"),
+        "total": str(get("total")),
+        "currency": get("currency"),
     }
 
 
