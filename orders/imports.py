@@ -374,13 +374,11 @@ def _apply_stock(
             )
         }
     real_actor, label = audit.user_of(actor), audit.label_of(actor)
-    StockMovement.objects.bulk_create([
-        StockMovement(
-            tenant_id=tenant_id, variant_id=vid, warehouse_id=warehouse_id, on_hand_delta=d_on_hand,
-            reserved_delta=d_reserved, on_hand_after=after[vid][0], reserved_after=after[vid][1],
-            reason=MovementReason.ORDER_FULFIL if d_on_hand else MovementReason.ORDER_RESERVE,
-            reference=reference[:100], actor=real_actor, actor_label=label,
-        )
+    insert_rows(StockMovement, [
+        {"tenant_id": tenant_id, "variant_id": vid, "warehouse_id": warehouse_id, "on_hand_delta": d_on_hand,
+         "reserved_delta": d_reserved, "on_hand_after": after[vid][0], "reserved_after": after[vid][1],
+         "reason": MovementReason.ORDER_FULFIL if d_on_hand else MovementReason.ORDER_RESERVE,
+         "reference": reference[:100], "actor_id": getattr(real_actor, "pk", None), "actor_label": label}
         for vid, d_on_hand, d_reserved in values
     ])  # fmt: skip
     emit_stock_updated(tenant_id, set(changed), reason=MovementReason.ORDER_RESERVE)
