@@ -169,7 +169,9 @@ def copy_ceiling(tenant_id: int, rows: list[dict[str, Any]]) -> float:
     with transaction.atomic(), connection.cursor() as cursor:
         for table in ("catalog_product", "catalog_variant"):
             cursor.execute(f"DROP TABLE IF EXISTS bench_{table}")
-            cursor.execute(f"CREATE TEMP TABLE bench_{table} (LIKE {table} INCLUDING DEFAULTS INCLUDING INDEXES)")
+            cursor.execute(
+                f"CREATE TEMP TABLE bench_{table} (LIKE {table} INCLUDING DEFAULTS INCLUDING INDEXES)"
+            )
         started = time.perf_counter()
         with cursor.copy(
             "COPY bench_catalog_product (id, tenant_id, title, description, status, attributes, created_at, updated_at) FROM STDIN"
@@ -181,7 +183,22 @@ def copy_ceiling(tenant_id: int, rows: list[dict[str, Any]]) -> float:
             "position, created_at, updated_at) FROM STDIN"
         ) as copy:
             for i, row in enumerate(rows):
-                copy.write_row([i + 1, tenant_id, i + 1, row["sku"], "", row["price"], "20.00", "{}", True, 0, "now", "now"])
+                copy.write_row(
+                    [
+                        i + 1,
+                        tenant_id,
+                        i + 1,
+                        row["sku"],
+                        "",
+                        row["price"],
+                        "20.00",
+                        "{}",
+                        True,
+                        0,
+                        "now",
+                        "now",
+                    ]
+                )
         elapsed = time.perf_counter() - started
     return elapsed
 
@@ -395,9 +412,9 @@ def main(argv: list[str] | None = None) -> int:
             # every URL once, cold (its cache-miss latency, reported on its own line),
             # then the steady state under load
             list_cold = cold_pass(base, lists, ctx["key"])
-            detail_cold = cold_pass(base, details, ctx["key"])
             list_raw = wrk_phase(wrk, base + lists[0], key_lua, lists, [ctx["key"]],
                                  duration=options.duration, connections=options.connections, folder=folder)  # fmt: skip
+            detail_cold = cold_pass(base, details, ctx["key"])
             detail_raw = wrk_phase(wrk, base + details[0], key_lua, details, [ctx["key"]],
                                    duration=options.duration, connections=options.connections, folder=folder)  # fmt: skip
             harness.log("order import")

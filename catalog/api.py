@@ -1,7 +1,10 @@
 """/api/products and the storefront catalogue. Thin: validate, call services, serialize."""
 
+from collections.abc import Callable
+from functools import cached_property, partial
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.translation import gettext as _
@@ -46,6 +49,18 @@ def is_storefront(request: Request) -> bool:
     return getattr(request.user, "api_key_id", None) is not None
 
 
+class CountedPaginator(Paginator):
+    """A paginator whose total comes from `count` (a cache) instead of a fresh COUNT(*)."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: Callable[[], int], **kwargs: Any) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self._count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._count()
+
+
 def require_tenant(request: Request) -> int:
     tenant_id = getattr(request.user, "tenant_id", None)
     if tenant_id is None:
@@ -80,12 +95,12 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSco
         }
         return ProductSerializer(rows if many else items, many=many, context=context).data
 
-    def _cached(self, request: Request, build: Any) -> HttpResponse:
-        key = cache.entry_key(request.user.tenant_id, request)
-        entry = cache.get(key)
+    def _cached(self, request: Request, build: Any, *, product_id: int | None = None) -> HttpResponse:
+        lookup = cache.Lookup(request.user.tenant_id, request, product_id=product_id)
+        entry = lookup.entry
         if entry is None:
-            data, pagination = build()
-            entry = cache.put(key, JSONRenderer().render(data), pagination)
+            data, pagination = build(lookup)
+            entry = lookup.put(JSONRenderer().render(data), pagination)
         etag, data_json, pagination = entry
         if etag in request.headers.get("If-None-Match", ""):
             response = HttpResponseNotModified()
@@ -94,8 +109,13 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSco
         return prerendered_response(data_json, pagination=pagination, etag=etag)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Any:
-        def build() -> tuple[Any, dict[str, int]]:
-            page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        def build(lookup: cache.Lookup | None = None) -> tuple[Any, dict[str, int]]:
+            queryset = self.filter_queryset(self.get_queryset())
+            if lookup is not None:
+                self.paginator.django_paginator_class = partial(
+                    CountedPaginator, count=lambda: lookup.count(queryset.count)
+                )
+            page = self.paginate_queryset(queryset)
             return self._serialize(page, many=True), self.paginator.pagination_block()
 
         if is_storefront(request):
@@ -106,8 +126,13 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSco
         return response
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Any:
-        if is_storefront(request):
-            return self._cached(request, lambda: (self._serialize(self.get_object(), many=False), None))
+        pk = str(kwargs.get("pk", ""))
+        if is_storefront(request) and pk.isdigit():
+            return self._cached(
+                request,
+                lambda _lookup: (self._serialize(self.get_object(), many=False), None),
+                product_id=int(pk),
+            )
         return Response(self._serialize(self.get_object(), many=False))
 
     def _fresh(self, product: Product) -> Any:

@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    "catalog.storefront.StorefrontCacheMiddleware",
 ]
 
 ROOT_URLCONF = "meschain.urls"
@@ -180,6 +181,7 @@ AXES_CLIENT_IP_CALLABLE = "meschain.middleware.client_ip"
 API_KEY_HEADER = "HTTP_X_API_KEY"
 # How long a looked-up API key is trusted from the cache (revocation drops it at once).
 API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=60)
+CATALOG_LIST_CACHE_SECONDS = env.int("CATALOG_LIST_CACHE_SECONDS", default=30)
 
 # --- REST API ---------------------------------------------------------------
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="60/min")
