@@ -32,7 +32,6 @@ from orders.models import (
     Order,
     OrderEvent,
     OrderLine,
-    OrderNumberSequence,
     OrderStatus,
     StockPolicy,
 )
@@ -264,7 +263,7 @@ def _create(tenant_id: int, batch: list[_New], *, channel: str, stock_policy: st
     if not batch:
         return
     customers = _customers(tenant_id, batch)
-    first = _take_numbers(tenant_id, len(batch))
+    numbers = services.take_order_numbers(tenant_id, len(batch))
     now = timezone.now()
     actor_id, label = getattr(audit.user_of(actor), "pk", None), audit.label_of(actor)
     orders: list[dict[str, Any]] = []
@@ -278,7 +277,7 @@ def _create(tenant_id: int, batch: list[_New], *, channel: str, stock_policy: st
             reasons.append(_("Some lines could not be reserved: not enough stock."))
         buyer = customers.get(str(customer.get("email") or "").strip().lower()[:254])
         orders.append({
-            "tenant_id": tenant_id, "number": str(first + offset), "channel": channel,
+            "tenant_id": tenant_id, "number": numbers[offset], "channel": channel,
             "external_id": new.result.external_id, "status": new.status,
             "marketplace_status": str(new.data.get("marketplace_status") or "")[:64],
             "currency": str(new.data.get("currency") or "TRY").upper()[:3], "subtotal": new.subtotal,
@@ -323,13 +322,6 @@ def _create(tenant_id: int, batch: list[_New], *, channel: str, stock_policy: st
     )
     audit.record("order.bulk_import", actor=actor, tenant=tenant_id,
                  after={"channel": channel, "created": len(orders), "first": orders[0]["number"], "last": orders[-1]["number"]})  # fmt: skip
-
-
-def _take_numbers(tenant_id: int, count: int) -> int:
-    """Reserve `count` consecutive order numbers; returns the first."""
-    OrderNumberSequence.objects.get_or_create(tenant_id=tenant_id)
-    OrderNumberSequence.objects.filter(tenant_id=tenant_id).update(last=F("last") + count)
-    return OrderNumberSequence.objects.get(tenant_id=tenant_id).last - count + 1
 
 
 def _apply_stock(
