@@ -98,7 +98,15 @@ def create_order_number_sequence(tenant: Any) -> None:
     tenant_id = getattr(tenant, "pk", tenant)
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {_sequence_name(tenant_id)} START {FIRST_ORDER_NUMBER}")
+            # numbers already given out (by the counter row, or imported) are never reused
+            cursor.execute(
+                "SELECT greatest(%s, (SELECT max(number::bigint) + 1 FROM orders_order"
+                "  WHERE tenant_id = %s AND number ~ '^[0-9]{1,18}$'),"
+                " (SELECT last + 1 FROM orders_ordernumbersequence WHERE tenant_id = %s))",
+                [FIRST_ORDER_NUMBER, tenant_id, tenant_id],
+            )
+            start = int(cursor.fetchone()[0])
+            cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {_sequence_name(tenant_id)} START {start}")
     except IntegrityError:  # created at the same moment by another transaction
         pass
 

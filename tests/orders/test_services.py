@@ -249,3 +249,14 @@ def test_opposite_line_order_does_not_deadlock(tenant_a, stocked):
         t.join()
     assert errors == []
     assert Order.objects.count() == 40
+
+
+@pytest.mark.postgres
+def test_numbering_continues_after_existing_orders(tenant_a, stocked):
+    """A tenant whose orders were numbered before its sequence existed goes on from there."""
+    stocked(tenant_a, "TEE", 5)
+    first = place(tenant_a, ("TEE", 1))
+    Order.objects.filter(pk=first.pk).update(number="5000")
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP SEQUENCE orders_number_t{tenant_a.pk}")
+    assert place(tenant_a, ("TEE", 1)).number == "5001"
