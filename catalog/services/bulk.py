@@ -8,6 +8,7 @@ inserts and updates. Each row gets a result: created, updated, unchanged or erro
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import transaction
@@ -211,8 +212,8 @@ def _upsert_products(
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for _result, values in valid:
         groups[values["product_key"]].append(values)
-    products: dict[str, Product] = {}
-    to_create: list[tuple[str, Product]] = []
+    products: dict[str, Any] = {}
+    to_create: list[tuple[str, dict[str, Any]]] = []
     to_update: list[Product] = []
     for key, members in groups.items():
         first = members[0]
@@ -225,7 +226,9 @@ def _upsert_products(
             wanted["description"] = first["description"]
         current = next((existing[m["sku"]].product for m in members if m["sku"] in existing), None)
         if current is None:
-            to_create.append((key, Product(tenant_id=tenant_id, status=ProductStatus.DRAFT, **wanted)))
+            title = wanted.pop("title", "")
+            to_create.append((key, {"tenant_id": tenant_id, "status": ProductStatus.DRAFT, "title": title,
+                                    "attributes": {}, **wanted}))  # fmt: skip
             continue
         changed = [f for f, value in wanted.items() if value is not None and getattr(current, f) != value]
         if changed:
@@ -235,10 +238,10 @@ def _upsert_products(
             current._bulk_changed = True
             to_update.append(current)
         products[key] = current
-    created = [p for _k, p in to_create]
-    fast.insert(created)
-    for (key, _p), product in zip(to_create, created, strict=True):
-        products[key] = product
+    # new products as plain rows: only their ids are needed from here on
+    ids = fast.insert_rows(Product, [row for _k, row in to_create])
+    for (key, _row), pk in zip(to_create, ids, strict=True):
+        products[key] = SimpleNamespace(pk=pk, _bulk_changed=False)
     fast.update(to_update, [*_PRODUCT_COMPARE, "updated_at"])
     return products
 
@@ -247,9 +250,9 @@ def _upsert_variants(
     tenant_id: int,
     valid: list[tuple[RowResult, dict[str, Any]]],
     existing: dict[str, Variant],
-    products: dict[str, Product],
+    products: dict[str, Any],
 ) -> None:
-    to_create: list[tuple[RowResult, Variant]] = []
+    to_create: list[tuple[RowResult, dict[str, Any]]] = []
     to_update: list[Variant] = []
     update_fields: set[str] = set()
     for result, values in valid:
@@ -257,13 +260,13 @@ def _upsert_variants(
         fields = {f: values[f] for f in _VARIANT_COMPARE if f in values}
         variant = existing.get(values["sku"])
         if variant is None:
-            variant = Variant(tenant_id=tenant_id, product=product, sku=values["sku"], **fields)
-            to_create.append((result, variant))
+            row = {"tenant_id": tenant_id, "product_id": product.pk, "sku": values["sku"], "attributes": {}, **fields}
+            to_create.append((result, row))
             result.status = "created"
             continue
         changed = [f for f, value in fields.items() if _differs(getattr(variant, f), value)]
         if variant.product_id != product.pk:
-            variant.product = product
+            variant.product_id = product.pk
             changed.append("product")
         for f in changed:
             setattr(variant, f, fields.get(f, getattr(variant, f)))
@@ -273,10 +276,9 @@ def _upsert_variants(
             to_update.append(variant)
         result.status = "updated" if changed or getattr(product, "_bulk_changed", False) else "unchanged"
         result.product_id, result.variant_id = variant.product_id, variant.pk
-    created = [v for _r, v in to_create]
-    fast.insert(created)
-    for (result, _v), variant in zip(to_create, created, strict=True):
-        result.product_id, result.variant_id = variant.product_id, variant.pk
+    ids = fast.insert_rows(Variant, [row for _r, row in to_create])
+    for (result, row), pk in zip(to_create, ids, strict=True):
+        result.product_id, result.variant_id = row["product_id"], pk
     fast.update(to_update, [*sorted(update_fields), "updated_at"])
 
 
@@ -328,7 +330,13 @@ def _set_stock(tenant_id: int, valid: list[tuple[RowResult, dict[str, Any]]], ac
     if rows:
         fast.upsert_rows(StockLevel, rows, unique_fields=["variant", "warehouse"], update_fields=["on_hand", "updated_at"])
         fast.insert_rows(StockMovement, movements)
-        emit_stock_updated(tenant_id, changed_ids, reason=MovementReason.IMPORT)
+        # storefronts and marketplaces only ever see published products: stock of drafts
+        # (every product a batch creates) is in the ledger but announces nothing yet
+        on_sale = set(
+            Variant.objects.filter(pk__in=changed_ids, product__status=ProductStatus.PUBLISHED).values_list("pk", flat=True)
+        )
+        if on_sale:
+            emit_stock_updated(tenant_id, on_sale, reason=MovementReason.IMPORT)
 
 
 def _announce(tenant_id: int, valid: list[tuple[RowResult, dict[str, Any]]], actor: Any) -> None:

@@ -93,3 +93,20 @@ def test_query_count_does_not_grow_with_rows(tenant_a, django_assert_max_num_que
         bulk.bulk_upsert(tenant_a.pk, rows(400, start=100))
     with django_assert_max_num_queries(limit):
         bulk.bulk_upsert(tenant_a.pk, rows(400, start=100, price="3.00"))
+
+
+def test_stock_of_draft_products_is_ledgered_but_announced_only_once_published(tenant_a):
+    from catalog.services import products
+    from meschain.models import Event
+
+    bulk.bulk_upsert(tenant_a.pk, rows(3))
+    assert StockMovement.objects.count() == 3
+    assert not Event.objects.filter(type="stock.updated").exists()
+
+    products.change_status(Product.objects.get(variants__sku="BULK-00001"), "published")
+    bulk.bulk_upsert(tenant_a.pk, [{**row, "stock": 9} for row in rows(3)])
+
+    announced = Event.objects.filter(type="stock.updated")
+    assert [e.payload["sku"] for e in announced] == ["BULK-00001"]
+    assert announced.get().payload["available"] == 9
+    assert StockMovement.objects.count() == 6
