@@ -44,27 +44,6 @@ def _reader(field: models.Field) -> Callable[[models.Model], Any]:
     return lambda obj: field.get_db_prep_save(getattr(obj, attname), connection)
 
 
-def insert(objs: Sequence[models.Model], *, batch_size: int = 2000) -> None:
-    """Insert new instances of one model and set their primary keys."""
-    if not objs:
-        return
-    model = type(objs[0])
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create(objs, batch_size=batch_size)
-        return
-    for obj, pk in zip(objs, allocate_ids(model, len(objs)), strict=True):
-        obj.pk = pk
-    fields = list(model._meta.concrete_fields)
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
-    readers = [_reader(field) for field in fields]
-    with connection.cursor() as cursor, cursor.copy(sql) as copy:
-        for obj in objs:
-            copy.write_row([read(obj) for read in readers])
-    for obj in objs:
-        obj._state.adding = False
-
-
 def update(objs: Sequence[models.Model], fields: Sequence[str], *, batch_size: int = 1000) -> None:
     """Write `fields` of existing instances: one `UPDATE … FROM unnest(arrays)` on
     PostgreSQL (Django's bulk_update builds a CASE per field and row), bulk_update elsewhere."""
@@ -96,43 +75,6 @@ def _array_type(field: models.Field) -> str:
     target = field.target_field if field.is_relation else field
     db_type = target.rel_db_type(connection) if field.is_relation else target.db_type(connection)
     return f"{db_type.replace(' AUTO_INCREMENT', '').replace('serial', 'integer')}[]"
-
-
-def upsert(
-    objs: Sequence[models.Model], *, unique_fields: Sequence[str], update_fields: Sequence[str]
-) -> None:
-    """INSERT … ON CONFLICT (unique_fields) DO UPDATE SET update_fields, from arrays in one
-    statement on PostgreSQL; bulk_create(update_conflicts=True) elsewhere."""
-    if not objs:
-        return
-    model = type(objs[0])
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create(
-            objs,
-            update_conflicts=True,
-            unique_fields=unique_fields,
-            update_fields=update_fields,
-            batch_size=1000,
-        )
-        return
-    meta = model._meta
-    quote = connection.ops.quote_name
-    columns = [field for field in meta.concrete_fields if not field.primary_key]
-    readers = [_reader(field) for field in columns]
-    arrays = [[read(obj) for obj in objs] for read in readers]
-    names = ", ".join(quote(field.column) for field in columns)
-    casts = ", ".join(f"%s::{_array_type(field)}" for field in columns)
-    conflict = ", ".join(quote(meta.get_field(name).column) for name in unique_fields)
-    updates = ", ".join(
-        f"{quote(meta.get_field(n).column)} = EXCLUDED.{quote(meta.get_field(n).column)}"
-        for n in update_fields
-    )
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT * FROM unnest({casts}) "  # noqa: S608 (quoted model identifiers)
-        f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, arrays)
 
 
 def _row_reader(field: models.Field, now: Any) -> Callable[[dict[str, Any]], Any]:
@@ -179,11 +121,18 @@ def upsert_rows(
     unique_fields: Sequence[str],
     update_fields: Sequence[str],
 ) -> None:
-    """upsert() for plain dicts keyed by attname."""
+    """INSERT … ON CONFLICT (unique_fields) DO UPDATE SET update_fields for plain dicts
+    keyed by attname: one statement from arrays on PostgreSQL, bulk_create elsewhere."""
     if not rows:
         return
     if connection.vendor != "postgresql":
-        upsert([model(**row) for row in rows], unique_fields=unique_fields, update_fields=update_fields)
+        model.objects.bulk_create(
+            [model(**row) for row in rows],
+            update_conflicts=True,
+            unique_fields=unique_fields,
+            update_fields=update_fields,
+            batch_size=1000,
+        )
         return
     meta = model._meta
     quote = connection.ops.quote_name

@@ -20,6 +20,16 @@ def _slug_for(name: str, slug: str | None) -> str:
     return value
 
 
+def _delete_unless_used(obj: Any, action: str, in_use: str, actor: Any) -> None:
+    """Delete and audit, or CONFLICT with `in_use` when rows still point at it."""
+    try:
+        with transaction.atomic():
+            audit.record(action, actor=actor, obj=obj)
+            obj.delete()
+    except ProtectedError as exc:
+        raise Conflict(in_use) from exc
+
+
 def descendants_of(category: Category) -> QuerySet:
     """The category and everything below it, in one indexed prefix query."""
     return Category.objects.filter(tenant_id=category.tenant_id, path__startswith=category.path)
@@ -73,12 +83,9 @@ def save_category(
 
 @transaction.atomic
 def delete_category(category: Category, *, actor: Any = None) -> None:
-    try:
-        with transaction.atomic():
-            audit.record("category.deleted", actor=actor, obj=category)
-            category.delete()
-    except ProtectedError as exc:
-        raise Conflict(_("This category still has products or subcategories.")) from exc
+    _delete_unless_used(
+        category, "category.deleted", _("This category still has products or subcategories."), actor
+    )
 
 
 @transaction.atomic
@@ -101,12 +108,7 @@ def save_brand(
 
 @transaction.atomic
 def delete_brand(brand: Brand, *, actor: Any = None) -> None:
-    try:
-        with transaction.atomic():
-            audit.record("brand.deleted", actor=actor, obj=brand)
-            brand.delete()
-    except ProtectedError as exc:
-        raise Conflict(_("Products still use this brand.")) from exc
+    _delete_unless_used(brand, "brand.deleted", _("Products still use this brand."), actor)
 
 
 @transaction.atomic
@@ -148,9 +150,4 @@ def save_warehouse(
 def delete_warehouse(warehouse: Warehouse, *, actor: Any = None) -> None:
     if warehouse.is_default:
         raise Conflict(_("The default warehouse cannot be deleted."))
-    try:
-        with transaction.atomic():
-            audit.record("warehouse.deleted", actor=actor, obj=warehouse)
-            warehouse.delete()
-    except ProtectedError as exc:
-        raise Conflict(_("This warehouse still holds stock records.")) from exc
+    _delete_unless_used(warehouse, "warehouse.deleted", _("This warehouse still holds stock records."), actor)
