@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group, Permission
 
 from accounts.models import Role
 
-OWN_APPS = ("accounts", "meschain", "webhooks", "catalog", "orders", "marketplaces", "reports")
+OWN_APPS = ("accounts", "meschain", "webhooks", "catalog", "orders", "marketplaces", "reports", "onec")
 #: apps whose rows operators work on every day
 WORKING_APPS = ("catalog", "orders", "marketplaces")
 #: never granted through a role: platform-level or append-only rows

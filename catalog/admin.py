@@ -38,6 +38,7 @@ from catalog.models import (
     Warehouse,
 )
 from catalog.services import bulk, images, products, stock, taxonomy
+from marketplaces.admin_products import ProductMarketplaceSyncMixin
 from meschain.admin import (
     TenantScopedAdmin,
     TenantScopedFormFieldsMixin,
@@ -301,7 +302,7 @@ _STATUS_ACTIONS = {
 
 
 @admin.register(Product)
-class ProductAdmin(ServiceErrorsAsMessagesMixin, TenantScopedAdmin):
+class ProductAdmin(ProductMarketplaceSyncMixin, ServiceErrorsAsMessagesMixin, TenantScopedAdmin):
     list_display = [
         "thumbnail", "title", "sku_list", "price_range", "available_stock", "status_badge", "category",
         "updated_at",
@@ -323,7 +324,7 @@ class ProductAdmin(ServiceErrorsAsMessagesMixin, TenantScopedAdmin):
     inlines = [VariantInline, ProductImageInline]
     actions = [
         "publish_selected", "archive_selected", "draft_selected", "adjust_stock", "export_csv_selected",
-        "export_xlsx_selected",
+        "export_xlsx_selected", "sync_to_marketplace",
     ]  # fmt: skip
     change_list_template = "admin/catalog/product/change_list.html"
 

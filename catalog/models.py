@@ -137,6 +137,12 @@ class Variant(TenantOwned):
     weight_grams = models.PositiveIntegerField(_("weight (g)"), null=True, blank=True)
     attributes = models.JSONField(_("attributes"), default=dict, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    low_stock_threshold = models.PositiveIntegerField(
+        _("low-stock threshold"),
+        null=True,
+        blank=True,
+        help_text=_("Available units at or below which the variant is low on stock (empty: the default)."),
+    )
     position = models.PositiveIntegerField(_("position"), default=0)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -1,6 +1,6 @@
 """Marketplace accounts (credentials write-only), listings, category mappings, sync jobs.
 
-No "test connection" action yet: it needs the marketplace adapters (marketplaces.adapters).
+The sync buttons, actions and live progress are in marketplaces/admin_views.py.
 """
 
 from typing import Any
@@ -14,6 +14,13 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from marketplaces import services
+from marketplaces.admin_views import (
+    PROGRESS_JS,
+    AccountSyncMixin,
+    ListingRetryMixin,
+    SyncJobLiveMixin,
+    badge,
+)
 from marketplaces.models import CategoryMapping, Listing, MarketplaceAccount, SyncJob
 from meschain.admin import TenantScopedAdmin, scoped_related_queryset
 from meschain.errors import DomainError
@@ -117,7 +124,7 @@ MarketplaceAccountForm = type(
 
 
 @admin.register(MarketplaceAccount)
-class MarketplaceAccountAdmin(TenantScopedAdmin):
+class MarketplaceAccountAdmin(AccountSyncMixin, TenantScopedAdmin):
     form = MarketplaceAccountForm
     list_display = [
         "name",
@@ -125,7 +132,8 @@ class MarketplaceAccountAdmin(TenantScopedAdmin):
         "seller_id",
         "is_active",
         "credentials_state",
-        "last_orders_sync_at",
+        "last_sync",
+        "listings_in_error_link",
     ]
     list_filter = ["marketplace", "is_active"]
     search_fields = ["name", "seller_id"]
@@ -224,26 +232,26 @@ class HasErrorFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _badge(value: str, label: Any) -> str:
-    return format_html('<span class="mp-status mp-status--{}">{}</span>', value, label)
-
-
 @admin.register(Listing)
-class ListingAdmin(TenantScopedAdmin):
+class ListingAdmin(ListingRetryMixin, TenantScopedAdmin):
     list_display = [
         "variant",
         "account",
         "status_badge",
         "external_barcode",
+        "pushed_quantity",
+        "pushed_price",
         "last_synced_at",
+        "next_attempt_at",
         "error_excerpt",
     ]
-    list_filter = ["status", HasErrorFilter, AccountListFilter]
+    list_filter = ["status", HasErrorFilter, "account__marketplace", AccountListFilter]
     search_fields = ["variant__sku", "external_barcode", "external_product_id"]
     list_select_related = ["variant", "account"]
     readonly_fields = [
         "account", "variant", "status_badge", "external_product_id", "external_barcode", "external_content_id",
-        "last_error", "last_synced_at", "payload_hash", "created_at", "updated_at",
+        "pushed_quantity", "pushed_price", "last_error", "last_synced_at", "retry_count", "next_attempt_at",
+        "payload_hash", "created_at", "updated_at",
     ]  # fmt: skip
     fields = readonly_fields
 
@@ -252,7 +260,7 @@ class ListingAdmin(TenantScopedAdmin):
 
     @admin.display(description=_("sync status"), ordering="status")
     def status_badge(self, listing: Listing) -> str:
-        return _badge(listing.status, listing.get_status_display())
+        return badge(listing.status, listing.get_status_display())
 
     @admin.display(description=_("last error"))
     def error_excerpt(self, listing: Listing) -> str:
@@ -294,7 +302,7 @@ class CategoryMappingAdmin(TenantScopedAdmin):
 
 
 @admin.register(SyncJob)
-class SyncJobAdmin(TenantScopedAdmin):
+class SyncJobAdmin(SyncJobLiveMixin, TenantScopedAdmin):
     list_display = [
         "id",
         "account",
@@ -309,32 +317,18 @@ class SyncJobAdmin(TenantScopedAdmin):
     list_filter = ["state", "kind", AccountListFilter]
     list_select_related = ["account"]
     readonly_fields = [
-        "account", "kind", "state_badge", "progress", "total", "done", "failed", "started_by", "created_at",
-        "started_at", "heartbeat_at", "finished_at", "errors",
+        "account", "kind", "state_badge", "progress", "live_stage", "live_message", "live_total", "live_done",
+        "live_failed", "live_requests", "started_by", "created_at", "started_at", "heartbeat_at", "finished_at",
+        "runs", "worker", "errors",
     ]  # fmt: skip
     fields = readonly_fields
 
     class Media:
         css = ADMIN_CSS
-
-    @admin.display(description=_("state"), ordering="state")
-    def state_badge(self, job: SyncJob) -> str:
-        return _badge(job.state, job.get_state_display())
-
-    @admin.display(description=_("progress"))
-    def progress(self, job: SyncJob) -> str:
-        return format_html(
-            '<progress class="mp-progress" max="{}" value="{}">{}%</progress>'
-            '<span class="mp-progress__label">{} / {}</span>',
-            job.total or 1,
-            job.processed if job.total else (1 if job.state not in ("queued", "running") else 0),
-            job.percent,
-            job.processed,
-            job.total,
-        )
+        js = [PROGRESS_JS]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # jobs are requested through the API or a command
+        return False  # jobs are requested through the API, the account page or a command
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

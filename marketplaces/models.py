@@ -39,7 +39,12 @@ class MarketplaceAccount(models.Model):
         _("API base URL"), max_length=300, help_text=_("The marketplace's API address for this account.")
     )
     settings = models.JSONField(
-        _("settings"), default=dict, blank=True, help_text=_("Price rule (markup_percent) and stock_buffer.")
+        _("settings"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "markup_percent, stock_buffer, default_brand_id, brand_ids, cargo_company_id, adapter_options."
+        ),
     )
     is_active = models.BooleanField(_("active"), default=True)
     last_catalog_sync_at = models.DateTimeField(_("last successful catalogue sync"), null=True, blank=True)
@@ -47,6 +52,12 @@ class MarketplaceAccount(models.Model):
         _("last successful stock and price sync"), null=True, blank=True
     )
     last_orders_sync_at = models.DateTimeField(_("last successful order pull"), null=True, blank=True)
+    orders_watermark = models.DateTimeField(
+        _("orders pulled up to"),
+        null=True,
+        blank=True,
+        help_text=_("The next order pull starts here, minus an overlap buffer."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -104,6 +115,21 @@ class Listing(models.Model):
     last_error = models.TextField(_("last error"), blank=True, help_text=_("As the marketplace sent it."))
     last_synced_at = models.DateTimeField(_("last synced"), null=True, blank=True)
     payload_hash = models.CharField(_("hash of the last payload sent"), max_length=64, blank=True)
+    # A listing batch in flight: polled (not sent again) by a job that resumes.
+    batch_id = models.CharField(_("batch in flight"), max_length=64, blank=True)
+    sent_hash = models.CharField(_("hash of the payload in flight"), max_length=64, blank=True)
+    retry_count = models.PositiveIntegerField(_("failed attempts in a row"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    # Stock and price: every change bumps stock_version; a push records the version it sent.
+    stock_version = models.PositiveBigIntegerField(_("stock and price version"), default=1)
+    pushed_stock_version = models.PositiveBigIntegerField(_("version pushed"), default=0)
+    stock_price_hash = models.CharField(_("hash of the stock and price sent"), max_length=64, blank=True)
+    stock_batch_id = models.CharField(_("stock batch in flight"), max_length=64, blank=True)
+    stock_sent = models.JSONField(_("stock and price in flight"), default=dict, blank=True)
+    pushed_quantity = models.IntegerField(_("quantity on the marketplace"), null=True, blank=True)
+    pushed_price = models.DecimalField(
+        _("price on the marketplace"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -222,6 +248,13 @@ class SyncJob(models.Model):
         blank=True,
         help_text=_("Per item, as the marketplace sent them (the first 200)."),
     )
+    worker = models.CharField(_("worker"), max_length=200, blank=True)
+    runs = models.PositiveIntegerField(
+        _("runs"), default=0, help_text=_("How many times a worker took this job (more than one: resumed).")
+    )
+    stage = models.CharField(_("stage"), max_length=32, blank=True)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    requests = models.PositiveIntegerField(_("requests sent"), default=0)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -256,3 +289,43 @@ class SyncJob(models.Model):
     @property
     def processed(self) -> int:
         return self.done + self.failed
+
+
+class PushState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class StatusPush(models.Model):
+    """Our change of a marketplace order's status, to be sent to the marketplace: retried
+    with back-off until it is accepted or refused."""
+
+    tenant = models.ForeignKey(
+        "accounts.Tenant", verbose_name=_("tenant"), on_delete=models.CASCADE, related_name="+"
+    )
+    account = models.ForeignKey(
+        MarketplaceAccount, verbose_name=_("account"), on_delete=models.CASCADE, related_name="status_pushes"
+    )
+    order = models.ForeignKey(
+        "orders.Order", verbose_name=_("order"), on_delete=models.CASCADE, related_name="status_pushes"
+    )
+    status = models.CharField(_("marketplace status to send"), max_length=32)
+    state = models.CharField(_("state"), max_length=16, choices=PushState.choices, default=PushState.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("order status push")
+        verbose_name_plural = _("order status pushes")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "status"], name="marketplaces_statuspush_unique"),
+        ]
+        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.order} → {self.status} ({self.get_state_display()})"

@@ -113,8 +113,9 @@ class SyncJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = SyncJob
         fields = [
-            "id", "account", "marketplace", "kind", "state", "total", "done", "failed", "percent",
-            "started_by", "created_at", "started_at", "finished_at", "heartbeat_at", "errors",
+            "id", "account", "marketplace", "kind", "state", "stage", "message", "total", "done", "failed",
+            "percent", "requests", "runs", "started_by", "created_at", "started_at", "finished_at",
+            "heartbeat_at", "errors",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -127,8 +128,8 @@ class ListingSerializer(serializers.ModelSerializer):
         model = Listing
         fields = [
             "id", "account", "variant", "sku", "external_product_id", "external_barcode",
-            "external_content_id", "status", "has_error", "last_error", "last_synced_at", "created_at",
-            "updated_at",
+            "external_content_id", "status", "has_error", "last_error", "last_synced_at", "next_attempt_at",
+            "pushed_quantity", "pushed_price", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection, models, transaction
 from django.utils import timezone
 
@@ -59,12 +60,25 @@ def consumers() -> list[Consumer]:
     return list(_consumers.values())
 
 
+#: set while a dispatch task is queued: a burst of commits enqueues one task, not one each
+DISPATCH_QUEUED_KEY = "events:dispatch-queued"
+
+
+def dispatch_started() -> None:
+    """Called by the dispatch task before it reads the outbox: commits from now on queue
+    another dispatch (those before are read by this one)."""
+    cache.delete(DISPATCH_QUEUED_KEY)
+
+
 def _schedule_dispatch() -> None:
     from meschain.tasks import dispatch_events
 
+    if not cache.add(DISPATCH_QUEUED_KEY, 1, timeout=60):
+        return  # a queued dispatch will read this event (the sweep covers a lost task)
     try:
         dispatch_events.delay()
     except Exception:  # broker down: the periodic sweep picks the events up
+        cache.delete(DISPATCH_QUEUED_KEY)
         logger.warning("Could not enqueue the event dispatch; the sweep will deliver.", exc_info=True)
 
 

@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "catalog",
     "orders",
     "marketplaces",
+    "reports",
+    "onec",
 ]
 
 MIDDLEWARE = [
@@ -103,6 +105,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, sessions --------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# Tests in parallel (pytest-xdist): each test process takes its own Redis database, since
+# tests empty theirs; gw0 keeps the one given, gw1 the one below it, and so on.
+if REDIS_URL and env.str("PYTEST_XDIST_WORKER", default="").startswith("gw"):
+    _base, _sep, _db = REDIS_URL.rpartition("/")
+    if _db.isdigit():
+        REDIS_URL = f"{_base}/{(int(_db) - int(env.str('PYTEST_XDIST_WORKER')[2:])) % 16}"
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -302,6 +310,17 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
+# --- 1C:Enterprise exchange (CommerceML) --------------------------------------------
+ONEC_EXCHANGE_DIR = env.str("ONEC_EXCHANGE_DIR", default="")  # empty: MEDIA_ROOT/onec-exchange
+ONEC_IMPORT_STEP_SECONDS = env.float("ONEC_IMPORT_STEP_SECONDS", default=20.0)  # time budget of one import request
+ONEC_IMPORT_BATCH = env.int("ONEC_IMPORT_BATCH", default=1000)  # items applied per transaction
+ONEC_FILE_LIMIT = env.int("ONEC_FILE_LIMIT", default=8 * 1024 * 1024)  # largest chunk 1C may send
+ONEC_MAX_FILE_BYTES = env.int("ONEC_MAX_FILE_BYTES", default=512 * 1024 * 1024)  # one received file, all chunks
+ONEC_MAX_UNZIPPED_BYTES = env.int("ONEC_MAX_UNZIPPED_BYTES", default=1024 * 1024 * 1024)
+ONEC_MAX_ZIP_RATIO = env.int("ONEC_MAX_ZIP_RATIO", default=200)  # uncompressed / compressed, refused above
+ONEC_RATE_LIMIT = env.int("ONEC_RATE_LIMIT", default=600)  # exchange requests a minute per client address
+ONEC_SESSION_HOURS = env.int("ONEC_SESSION_HOURS", default=12)
+
 # --- Logging: one JSON object a line, with the request id -------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
@@ -341,6 +360,10 @@ WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", defau
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=not PRODUCTION)
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
 
+# --- Reports (reports/) ---------------------------------------------------------
+#: available units at or below which a variant without its own threshold is low on stock
+LOW_STOCK_THRESHOLD = env.int("LOW_STOCK_THRESHOLD", default=5)
+
 # --- Marketplace HTTP client (marketplaces/client.py) -------------------------
 MARKETPLACE_HTTP_TIMEOUT_SECONDS = env.float("MARKETPLACE_HTTP_TIMEOUT_SECONDS", default=30.0)
 MARKETPLACE_HTTP_MAX_ATTEMPTS = env.int("MARKETPLACE_HTTP_MAX_ATTEMPTS", default=5)
@@ -348,3 +371,23 @@ MARKETPLACE_RETRY_BASE_SECONDS = env.float("MARKETPLACE_RETRY_BASE_SECONDS", def
 MARKETPLACE_RETRY_MAX_SECONDS = env.float("MARKETPLACE_RETRY_MAX_SECONDS", default=30.0)
 MARKETPLACE_RATE_LIMIT = env.str("MARKETPLACE_RATE_LIMIT", default="900/min")
 MARKETPLACE_RATE_LIMIT_MAX_WAIT_SECONDS = env.float("MARKETPLACE_RATE_LIMIT_MAX_WAIT_SECONDS", default=60.0)
+
+# --- Marketplace sync (marketplaces/services/sync.py, marketplaces/tasks.py) ---
+MARKETPLACE_SYNC_STALE_SECONDS = env.int("MARKETPLACE_SYNC_STALE_SECONDS", default=120)
+MARKETPLACE_SYNC_SWEEP_SECONDS = env.int("MARKETPLACE_SYNC_SWEEP_SECONDS", default=60)
+MARKETPLACE_ORDERS_PULL_SECONDS = env.int("MARKETPLACE_ORDERS_PULL_SECONDS", default=300)
+MARKETPLACE_ORDERS_FIRST_PULL_DAYS = env.int("MARKETPLACE_ORDERS_FIRST_PULL_DAYS", default=14)
+MARKETPLACE_BATCH_POLL_SECONDS = env.float("MARKETPLACE_BATCH_POLL_SECONDS", default=2.0)
+MARKETPLACE_BATCH_TIMEOUT_SECONDS = env.float("MARKETPLACE_BATCH_TIMEOUT_SECONDS", default=600.0)
+#: a stock or price change waits this long for others to join the same push
+MARKETPLACE_STOCK_PUSH_DELAY_SECONDS = env.float("MARKETPLACE_STOCK_PUSH_DELAY_SECONDS", default=2.0)
+MARKETPLACE_STATUS_PUSH_ATTEMPTS = env.int("MARKETPLACE_STATUS_PUSH_ATTEMPTS", default=8)
+#: where marketplaces fetch product images from (this installation's public address)
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+CELERY_BEAT_SCHEDULE.update({
+    "marketplace-resume-stalled": {"task": "marketplaces.resume_stalled_jobs", "schedule": MARKETPLACE_SYNC_SWEEP_SECONDS},
+    "marketplace-pull-orders": {"task": "marketplaces.pull_orders", "schedule": MARKETPLACE_ORDERS_PULL_SECONDS},
+    "marketplace-push-stock": {"task": "marketplaces.push_pending_stock", "schedule": MARKETPLACE_SYNC_SWEEP_SECONDS},
+    "marketplace-retry-listings": {"task": "marketplaces.retry_listings", "schedule": 10 * MARKETPLACE_SYNC_SWEEP_SECONDS},
+    "marketplace-push-statuses": {"task": "marketplaces.push_due_statuses", "schedule": MARKETPLACE_SYNC_SWEEP_SECONDS},
+})  # fmt: skip

@@ -28,6 +28,7 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     re_path(r"^api(/.*)?$", api_not_found),
     path("admin/", admin.site.urls),
+    path("", include("onec.urls")),
     # uploaded files (product images) while developing; in production the web server serves MEDIA_ROOT
     *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),

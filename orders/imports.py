@@ -35,6 +35,7 @@ from orders.models import (
     OrderStatus,
     StockPolicy,
 )
+from reports.services import rollups
 
 CENT = Decimal("0.01")
 #: stock effect of the status an order already has at the source
@@ -315,6 +316,7 @@ def _create(tenant_id: int, batch: list[_New], *, channel: str, stock_policy: st
         new.result.status, new.result.order_id, new.result.number = "created", order_id, order["number"]
     insert_rows(OrderLine, lines)
     insert_rows(OrderEvent, timeline)
+    rollups.record_new_orders(orders, lines)
     numbers = f"{orders[0]['number']}-{orders[-1]['number']}"
     _apply_stock(tenant_id, warehouse_id, deltas, reference=f"import {numbers}", actor=actor)
     events.emit_many(

@@ -33,6 +33,7 @@ from orders.models import (
     OrderStatus,
     StockPolicy,
 )
+from reports.services import rollups
 
 TRANSITIONS: dict[str, set[str]] = {
     OrderStatus.PENDING: {OrderStatus.PROCESSING, OrderStatus.CANCELLED},
@@ -352,6 +353,7 @@ def place_order(
         ]
     )
     _reserve(order, order_lines, stock_policy, actor)
+    rollups.record_order_change(order, before=None, lines=order_lines)
     if order.needs_attention:
         order.save(update_fields=["needs_attention", "attention_reason"])
     OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.CREATED, to_status=order.status,
@@ -429,6 +431,7 @@ def change_status(
     before = order.status
     order.status = new_status
     order.save(update_fields=["status", "updated_at"])
+    rollups.record_order_change(order, before=before)
     OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.STATUS, from_status=before, to_status=new_status,
                               note=note, actor=audit.user_of(actor), actor_label=audit.label_of(actor))  # fmt: skip
     audit.record(
@@ -493,6 +496,37 @@ def update_imported(order: Order, data: dict[str, Any], *, actor: Any = None) ->
                                   actor=audit.user_of(actor), actor_label=audit.label_of(actor))  # fmt: skip
     wanted = data.get("status")
     if wanted and wanted != order.status:
-        change_status(order, wanted, actor=actor, note=_("Status from import."))
+        for step in status_path(order.status, wanted):
+            order = change_status(order, step, actor=actor, note=_("Status from import."))
+        if data.get("attention_reason"):
+            flag_for_attention(order, data["attention_reason"], actor=actor)
         changed = True
     return changed
+
+
+def status_path(current: str, wanted: str) -> list[str]:
+    """The statuses an order passes through from `current` to `wanted` (a marketplace may
+    report pending, then completed): the shortest path along the transitions, or just
+    [wanted] when there is none (change_status then says why not)."""
+    paths = {current: [current]}
+    queue = [current]
+    while queue:
+        status = queue.pop(0)
+        for following in sorted(TRANSITIONS.get(status, ())):
+            if following not in paths:
+                paths[following] = [*paths[status], following]
+                queue.append(following)
+    return paths[wanted][1:] if wanted in paths else [wanted]
+
+
+def flag_for_attention(order: Order, reason: str, *, actor: Any = None) -> Order:
+    """Flag an order for an operator (a marketplace cancelled it, …), with the reason on
+    its timeline."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        reasons = [r for r in (order.attention_reason, reason) if r]
+        order.needs_attention, order.attention_reason = True, " ".join(reasons)[:300]
+        order.save(update_fields=["needs_attention", "attention_reason", "updated_at"])
+        OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.NOTE, note=reason[:5000],
+                                  actor=audit.user_of(actor), actor_label=audit.label_of(actor))  # fmt: skip
+    return order

@@ -303,3 +303,57 @@ def available_by_variant(variant_ids: Iterable[int]) -> dict[int, int]:
         .annotate(on_hand=Sum("on_hand"), reserved=Sum("reserved"))
     )
     return {row["variant_id"]: row["on_hand"] - row["reserved"] for row in rows}
+
+
+def set_on_hand_many(
+    tenant_id: int,
+    targets: dict[tuple[int, int], int],
+    *,
+    reason: str,
+    reference: str = "",
+    actor: Any = None,
+    announce: set[int] | None = None,
+) -> tuple[int, list[tuple[int, int, int]]]:
+    """Set absolute on-hand figures per (variant, warehouse) set-based, for imports from
+    a system that owns the physical stock (1C): one locked read, one upsert, one ledger
+    insert, one `stock.updated` per variant (only for `announce`, when given). A figure
+    below what orders have reserved is raised to the reserved quantity and returned in
+    the second item as (variant, warehouse, wanted). Returns (levels changed, clamped)."""
+    from meschain import bulk as fast
+
+    if reason not in MovementReason.values:
+        raise ValueError(f"Unknown movement reason {reason!r}")
+    if not targets:
+        return 0, []
+    with transaction.atomic():
+        variant_ids = sorted({v for v, _w in targets})
+        current = {
+            (v, w): (on_hand, reserved)
+            for v, w, on_hand, reserved in StockLevel.objects.select_for_update()
+            .filter(tenant_id=tenant_id, variant_id__in=variant_ids)
+            .order_by("variant_id", "warehouse_id")
+            .values_list("variant_id", "warehouse_id", "on_hand", "reserved")
+        }
+        real_actor_id, label = getattr(audit.user_of(actor), "pk", None), audit.label_of(actor)
+        rows, movements, clamped, changed = [], [], [], set()
+        for (variant_id, warehouse_id), wanted in sorted(targets.items()):
+            on_hand, reserved = current.get((variant_id, warehouse_id), (0, 0))
+            target = max(wanted, reserved, 0)
+            if target != wanted:
+                clamped.append((variant_id, warehouse_id, wanted))
+            if target == on_hand and (variant_id, warehouse_id) in current:
+                continue
+            common = {"tenant_id": tenant_id, "variant_id": variant_id, "warehouse_id": warehouse_id}
+            rows.append({**common, "on_hand": target, "reserved": reserved})
+            movements.append(
+                {**common, "on_hand_delta": target - on_hand, "reserved_delta": 0, "on_hand_after": target,
+                 "reserved_after": reserved, "reason": reason, "reference": reference[:100],
+                 "actor_id": real_actor_id, "actor_label": label}
+            )  # fmt: skip
+            changed.add(variant_id)
+        fast.upsert_rows(StockLevel, rows, unique_fields=["variant", "warehouse"], update_fields=["on_hand", "updated_at"])
+        fast.insert_rows(StockMovement, [m for m in movements if m["on_hand_delta"]])
+        to_announce = changed if announce is None else changed & announce
+        if to_announce:
+            emit_stock_updated(tenant_id, to_announce, reason=reason)
+    return len(rows), clamped

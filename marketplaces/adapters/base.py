@@ -87,7 +87,7 @@ class BatchHandle:
     """A batch the marketplace accepted for asynchronous processing."""
 
     batch_id: str
-    kind: str  # "listings" or "stock_price"
+    kind: str  # "listings", "listings_update" or "stock_price"
     keys: list[str]  # item keys (barcodes) in the order sent
 
 
@@ -195,28 +195,40 @@ class CategoryAttribute:
     raw: Any = None
 
 
+_PLAIN_JSON = (str, int, bool, type(None))
+
+
+def _normalise(value: Any) -> Any:
+    kind = type(value)
+    if kind in _PLAIN_JSON:
+        return value
+    if kind is dict:
+        return {str(k): v if type(v) in _PLAIN_JSON else _normalise(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [v if type(v) in _PLAIN_JSON else _normalise(v) for v in value]
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        return format(Decimal(repr(value)).normalize(), "f")
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value != value.to_integral() else int(value)
+    if isinstance(value, dict):
+        return {str(k): _normalise(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_normalise(v) for v in value]
+    return value
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON-able: {type(value).__name__}")
+
+
 def payload_hash(payload: Any) -> str:
     """A stable SHA-256 of a JSON-able payload (key order and Decimal/float spelling do not
     matter): store it on the listing and skip items whose hash has not changed."""
-    def default(value: Any) -> Any:
-        if isinstance(value, datetime):
-            return value.isoformat()
-        raise TypeError(f"not JSON-able: {type(value).__name__}")
-
-    def normalise(value: Any) -> Any:
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, float):
-            return format(Decimal(repr(value)).normalize(), "f")
-        if isinstance(value, Decimal):
-            return format(value.normalize(), "f") if value != value.to_integral() else int(value)
-        if isinstance(value, dict):
-            return {str(k): normalise(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [normalise(v) for v in value]
-        return value
-
-    text = json.dumps(normalise(payload), sort_keys=True, separators=(",", ":"), default=default)
+    text = json.dumps(_normalise(payload), sort_keys=True, separators=(",", ":"), default=_json_default)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -248,6 +260,14 @@ class MarketplaceAdapter(ABC):
     def push_listings(self, items: Iterable[ListingItem]) -> list[BatchHandle]:
         """Create listings; one handle per batch sent."""
 
+    def update_listings(self, items: Iterable[ListingItem]) -> list[BatchHandle]:
+        """Send the content (title, description, images, attributes…) of listings the
+        marketplace already has; one handle per batch sent, polled with :meth:`poll_batch`.
+        Stock and prices do not go this way (:meth:`push_stock_prices`). Adapters whose
+        marketplace has no separate update call do not override this: it raises
+        NotImplementedError, and the caller creates (:meth:`push_listings`) instead."""
+        raise NotImplementedError(f"{type(self).__name__} cannot update listings")
+
     @abstractmethod
     def poll_batch(self, handle: BatchHandle) -> BatchResult:
         """The current per-item results of a batch (``done`` false while processing)."""
@@ -273,6 +293,39 @@ class MarketplaceAdapter(ABC):
     @abstractmethod
     def fetch_category_attributes(self, category_id: int) -> list[CategoryAttribute]:
         """The attributes of a leaf category."""
+
+    # ---- hooks with defaults (the sync services call these) ------------------------------
+
+    #: the most units one listing may announce (None: no limit)
+    max_quantity: ClassVar[int | None] = None
+
+    def content_hash(self, item: ListingItem) -> str:
+        """Hash of a listing's content without stock and prices (those go separately):
+        unchanged ⇒ no content update is sent."""
+        data = {k: v for k, v in vars(item).items() if k not in ("quantity", "list_price", "sale_price")}
+        return payload_hash(data)
+
+    def mapping_attributes(self, values: dict[str, Any]) -> list[dict[str, Any]]:
+        """A category mapping's attribute values (id → value id or text) in the
+        marketplace's shape."""
+        return [{"id": key, "value": value} for key, value in sorted(values.items())]
+
+    def is_already_listed(self, result: ItemResult) -> bool:
+        """A create refused only because the marketplace has the item already."""
+        return False
+
+    def is_identical_refusal(self, result: ItemResult) -> bool:
+        """A stock/price item refused only because the same values were just sent."""
+        return False
+
+    def seller_status_for(self, status: str) -> str | None:
+        """The marketplace status a seller sends when our order moves to `status` (None:
+        nothing to send)."""
+        return None
+
+    def fetch_order(self, external_id: str) -> MarketplaceOrder | None:
+        """One order as the marketplace has it now (None if unknown)."""
+        raise NotImplementedError
 
     def wait_for_batch(self, handle: BatchHandle, timeout: float = 300.0, interval: float = 1.0) -> BatchResult:
         """Poll until the batch is done or ``timeout`` seconds passed (then not done)."""

@@ -3,10 +3,17 @@
 - Base URL per account (production ``https://apigw.trendyol.com/integration``); HTTP Basic
   with the API key and secret; the mandatory ``User-Agent: "<sellerId> - SelfIntegration"``
   (another integrator name may be configured); ``storeFrontCode`` when configured.
-- Product create (v2) and price-and-inventory updates in batches of at most 1,000 items,
+- Product create (v2), product content updates and price-and-inventory updates in batches
+  of at most 1,000 items,
   each answered with a ``batchRequestId`` that :meth:`poll_batch` turns into per-item
   results, ``failureReasons`` kept as Trendyol sent them. Price/stock batch results have no
   batch-level status: a batch is done when every item has a SUCCESS/FAILED status.
+- Content updates (:meth:`TrendyolAdapter.update_listings`) go to ``content-bulk-update``
+  (approved products) unless the account's ``content_update_path`` option names another
+  path, e.g. :data:`UNAPPROVED_UPDATE_PATH` for products not yet approved. They carry the
+  listing without stock, prices and currency (:func:`listing_content_payload`): compare
+  :func:`listing_content_hash` with the hash stored at the last push to send only content
+  that changed; price and stock changes go through price-and-inventory.
 - Trendyol refuses an identical price/stock item for 15 minutes: the caller sends only what
   changed (compare :func:`stock_price_hash` with the hash stored at the last push), and a
   refusal of that kind is recognisable with :func:`is_identical_request_refusal`.
@@ -65,6 +72,13 @@ STREAM_MAX_WINDOW = timedelta(days=14)
 DEFAULT_ORDER_OVERLAP = timedelta(minutes=15)
 TURKEY_OFFSET = timedelta(hours=3)
 IDENTICAL_REQUEST_MARKER = "15 dakika"
+ALREADY_EXISTS_MARKER = "already exists"
+MAX_STOCK = 20_000
+CREATE_PATH = "/product/sellers/{sellerId}/v2/products"
+CONTENT_UPDATE_PATH = "/product/sellers/{sellerId}/products/content-bulk-update"  # approved products
+UNAPPROVED_UPDATE_PATH = "/product/sellers/{sellerId}/products/unapproved-bulk-update"  # not yet approved
+# What price-and-inventory owns, left out of content updates and their hash.
+NON_CONTENT_FIELDS = ("quantity", "listPrice", "salePrice", "currencyType")
 
 # Trendyol package status -> ours. The marketplace status is always kept as received.
 STATUS_MAP: dict[str, str] = {
@@ -137,6 +151,15 @@ def listing_payload(item: ListingItem) -> dict[str, Any]:
     return payload
 
 
+def listing_content_payload(item: ListingItem) -> dict[str, Any]:
+    """The content update item for a listing: :func:`listing_payload` without quantity,
+    prices and currency, which go through price-and-inventory."""
+    payload = listing_payload(item)
+    for name in NON_CONTENT_FIELDS:
+        payload.pop(name, None)
+    return payload
+
+
 def stock_price_payload(item: StockPriceItem) -> dict[str, Any]:
     """The price-and-inventory item: only the fields given."""
     payload: dict[str, Any] = {"barcode": item.barcode}
@@ -151,6 +174,12 @@ def stock_price_payload(item: StockPriceItem) -> dict[str, Any]:
 
 def listing_hash(item: ListingItem) -> str:
     return payload_hash(listing_payload(item))
+
+
+def listing_content_hash(item: ListingItem) -> str:
+    """Hash of a listing's content only: it changes with the title or attributes, not with
+    stock or prices, so a content update is sent only when the content changed."""
+    return payload_hash(listing_content_payload(item))
 
 
 def stock_price_hash(item: StockPriceItem) -> str:
@@ -262,6 +291,7 @@ class TrendyolAdapter(MarketplaceAdapter):
                                                                  DEFAULT_ORDER_OVERLAP.total_seconds())))
         self.orders_endpoint = options.get("orders_endpoint", "list")
         self.orders_path = options.get("orders_path", "/order/sellers/{sellerId}/orders")
+        self.content_update_path = options.get("content_update_path", CONTENT_UPDATE_PATH)
         headers = {"User-Agent": f"{self.seller_id} - {config.integrator_name}", "Accept": "application/json"}
         if config.storefront_code:
             headers["storeFrontCode"] = config.storefront_code
@@ -292,10 +322,25 @@ class TrendyolAdapter(MarketplaceAdapter):
     def push_listings(self, items: Iterable[ListingItem]) -> list[BatchHandle]:
         payloads = [listing_payload(item) for item in items]
         handles = []
-        path = self._seller_path("/product/sellers/{sellerId}/v2/products")
+        path = self._seller_path(CREATE_PATH)
         for chunk in _chunks(payloads, self.batch_size):
             body = self.client.post(path, json={"items": chunk})
             handles.append(BatchHandle(str(body["batchRequestId"]), "listings", [p["barcode"] for p in chunk]))
+        return handles
+
+    def update_listings(self, items: Iterable[ListingItem]) -> list[BatchHandle]:
+        """Send the content of existing listings (one entry per barcode, the last wins) to
+        the ``content_update_path`` (default content-bulk-update: approved products only;
+        Trendyol fails an item that is not approved yet, or not there at all)."""
+        latest: dict[str, dict[str, Any]] = {}
+        for item in items:
+            latest.pop(item.barcode, None)
+            latest[item.barcode] = listing_content_payload(item)
+        handles = []
+        path = self._seller_path(self.content_update_path)
+        for chunk in _chunks(list(latest.values()), self.batch_size):
+            body = self.client.post(path, json={"items": chunk})
+            handles.append(BatchHandle(str(body["batchRequestId"]), "listings_update", [p["barcode"] for p in chunk]))
         return handles
 
     def push_stock_prices(self, items: Iterable[StockPriceItem]) -> list[BatchHandle]:
@@ -409,6 +454,43 @@ class TrendyolAdapter(MarketplaceAdapter):
                   "quantity": line.quantity} for line in order.lines]
         self.client.put(self._seller_path(f"/order/sellers/{{sellerId}}/shipment-packages/{order.external_id}"),
                         json={"lines": lines, "params": params, "status": status})
+
+    # ---- hooks for the sync services ------------------------------------------------------
+
+    max_quantity = MAX_STOCK
+
+    def content_hash(self, item: ListingItem) -> str:
+        return listing_content_hash(item)
+
+    def mapping_attributes(self, values: dict[str, Any]) -> list[dict[str, Any]]:
+        """``{"47": 686, "338": "Pamuk"}`` → value ids where numeric, custom text otherwise."""
+        attributes = []
+        for key, value in sorted(values.items(), key=lambda kv: str(kv[0])):
+            attribute_id = int(key) if str(key).isdigit() else key
+            if isinstance(value, list):
+                attributes.append({"attributeId": attribute_id, "attributeValueIds": [int(v) for v in value]})
+            elif isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+                attributes.append({"attributeId": attribute_id, "attributeValueIds": [int(value)]})
+            else:
+                attributes.append({"attributeId": attribute_id, "attributeValue": str(value)})
+        return attributes
+
+    def is_already_listed(self, result: ItemResult) -> bool:
+        return result.status == ITEM_FAILED and any(ALREADY_EXISTS_MARKER in e for e in result.errors)
+
+    def is_identical_refusal(self, result: ItemResult) -> bool:
+        return is_identical_request_refusal(result)
+
+    def seller_status_for(self, status: str) -> str | None:
+        return "Picking" if status == PROCESSING else None
+
+    def fetch_order(self, external_id: str) -> MarketplaceOrder | None:
+        now = datetime.now(UTC)
+        params = {"shipmentPackageIds": external_id, "page": 0, "size": 1,
+                  "startDate": _ms(now - ORDER_LOOKBACK + timedelta(minutes=1)), "endDate": _ms(now)}
+        body = self.client.get(self._seller_path(self.orders_path), params=params) or {}
+        content = body.get("content") or []
+        return parse_package(content[0]) if content else None
 
     # ---- categories ----------------------------------------------------------------------
 

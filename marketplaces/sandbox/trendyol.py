@@ -16,6 +16,8 @@ GET     /product/categories/{categoryId}/attributes[?required=true|false]      �
 GET     /product/categories/{categoryId}/attributes/{attributeId}/values       §1.2
 GET     /product/product-categories/{categoryId}/attributes   (v1, with values) §1.2
 POST    /product/sellers/{sellerId}/v2/products                                §1.3
+POST    /product/sellers/{sellerId}/products/content-bulk-update               §1.2, §1.3
+POST    /product/sellers/{sellerId}/products/unapproved-bulk-update            §1.2, §1.3
 GET     /product/sellers/{sellerId}/products?page=&size=&barcode=&approved=    §1.2
 GET     /product/sellers/{sellerId}/products/batch-requests/{batchRequestId}   §1.4
 POST    /inventory/sellers/{sellerId}/products/price-and-inventory             §1.5
@@ -28,12 +30,20 @@ Behaviour (§1.1, §1.7): a ``User-Agent`` that is missing or not ``"<sellerId> 
 (name alphanumeric, at most 30 characters, e.g. ``SelfIntegration``) → 403; bad Basic
 credentials → 401 with ``"exception": "ClientApiAuthenticationException"``; a path whose
 seller id is not the authenticated seller's → 403. Bodies of more than 1,000 items → 400.
-Product creation and price/stock updates answer ``{"batchRequestId": …}`` and are applied
-asynchronously (after ``batch_delay`` seconds); the batch result lists every item with
-``status`` SUCCESS/FAILED and ``failureReasons``. Price/stock batch results carry no
-batch-level ``status`` (§1.4). An identical price/stock item (same barcode and values)
-accepted within the last 15 minutes is refused (§1.5). Results are kept 4 hours.
-Per-minute rate limits follow the "current" figures of §1.7 (answer 429 + Retry-After).
+Product creation, product content updates and price/stock updates answer
+``{"batchRequestId": …}`` and are applied asynchronously (after ``batch_delay`` seconds);
+the batch result lists every item with ``status`` SUCCESS/FAILED and ``failureReasons``.
+Price/stock batch results carry no batch-level ``status`` (§1.4). An identical price/stock
+item (same barcode and values) accepted within the last 15 minutes is refused (§1.5).
+Results are kept 4 hours.
+Content updates (batch types ``ProductV2ContentUpdate`` for approved products via
+content-bulk-update, ``ProductV2UnapprovedUpdate`` for not yet approved ones via
+unapproved-bulk-update) need an existing barcode in the matching approval state and the same
+content rules as a create (no "already exists" rule); quantity, prices and currencyType are
+ignored (they go through price-and-inventory); an approved product's varianter/slicer
+attribute values cannot change (§1.3). A success replaces the content fields sent and moves
+``lastUpdateDate``. Per-minute rate limits follow the "current" figures of §1.7 (answer
+429 + Retry-After); both update routes share the ``product_update`` group (update 1000/min).
 
 Order packages carry both the old and the renamed field names of the 2025-12-08
 announcement (§1.6) unless ``field_names`` is ``"old"`` or ``"new"``. The seller may move
@@ -45,10 +55,12 @@ Simplified or inferred (notes mark these L/M or say nothing): error bodies are
 messages are English (except the 15-minute refusal, quoted from the notes); the date
 filter of the package list applies to the last-modified date when ``orderByField`` is
 ``PackageLastModifiedDate`` (the default) and to the order date for ``CreatedDate``;
-products are approved as soon as their create batch completes (``auto_approve``);
+products are approved as soon as their create batch completes (``auto_approve``); an
+update item is the full content of a create item, and its batch result item is shaped like
+a create's (``requestItem.product``); an updated approved product stays approved;
 an unknown ``storeFrontCode`` header → 400 ``invalid.storefrontcode`` but every storefront
-shares one catalogue; product update/delete/archive, the per-barcode price limit of 2026-09,
-claims, addresses, webhooks and tracking numbers are not implemented.
+shares one catalogue; variant/delivery update, delete/archive, the per-barcode price limit
+of 2026-09, claims, addresses, webhooks and tracking numbers are not implemented.
 
 Fault injection (all deterministic for a given ``seed`` and request order; never applied to
 the ``/__sandbox/`` control endpoints): ``rate_limit_rate`` (429 with Retry-After),
@@ -114,10 +126,16 @@ PACKAGE_STATUSES = (
 SELLER_TRANSITIONS = {"Picking": ("Created",), "Invoiced": ("Picking",)}
 
 # Requests per minute per seller and group (§1.7, "current" limits); None = unlimited.
+# "product_update" is §1.7's product "update" limit, counted apart from package updates.
 DEFAULT_RATE_LIMITS: dict[str, int | None] = {
-    "create": 1000, "update": 1000, "price_inventory": None, "batch": 1000, "filter": 2000,
-    "brands": 50, "categories": 50, "orders": 1000,
+    "create": 1000, "update": 1000, "product_update": 1000, "price_inventory": None, "batch": 1000,
+    "filter": 2000, "brands": 50, "categories": 50, "orders": 1000,
 }
+# Batch types of product content updates (§1.4) -> whether they are for approved products.
+CONTENT_UPDATE_TYPES = {"ProductV2ContentUpdate": True, "ProductV2UnapprovedUpdate": False}
+# What a content update does not change: §1.5's fields and the state Trendyol keeps.
+NON_CONTENT_FIELDS = frozenset(("quantity", "listPrice", "salePrice", "currencyType", "approved", "onSale",
+                                "archived", "locked", "contentId", "createDateTime", "lastUpdateDate"))
 
 # Field renames of the 2025-12-08 announcement (§1.6): new name -> old name.
 PACKAGE_OLD_NAMES = {
@@ -401,13 +419,19 @@ class TrendyolSandbox:
             self._settle()
             return copy.deepcopy(self._seller(seller_id).products)
 
+    def product(self, barcode: str, seller_id: str | int | None = None) -> dict[str, Any] | None:
+        """One product as stored (a copy), or None."""
+        with self._lock:
+            self._settle()
+            return copy.deepcopy(self._seller(seller_id).products.get(barcode))
+
     def stock(self, barcode: str, seller_id: str | int | None = None) -> int | None:
-        product = self.products(seller_id).get(barcode)
+        product = self.product(barcode, seller_id)
         return None if product is None else product["quantity"]
 
     def price(self, barcode: str, seller_id: str | int | None = None) -> tuple[float, float] | None:
         """(salePrice, listPrice) of a product, or None."""
-        product = self.products(seller_id).get(barcode)
+        product = self.product(barcode, seller_id)
         return None if product is None else (product["salePrice"], product["listPrice"])
 
     def approve(self, barcodes: list[str], approved: bool = True, seller_id: str | int | None = None) -> int:
@@ -607,6 +631,10 @@ class TrendyolSandbox:
             for batch in sorted(pending, key=lambda b: b["created"]):
                 if batch["type"] == "ProductV2OnBoarding":
                     batch["results"] = [self._apply_product(seller, item, batch["due"]) for item in batch["items"]]
+                elif batch["type"] in CONTENT_UPDATE_TYPES:
+                    approved = CONTENT_UPDATE_TYPES[batch["type"]]
+                    batch["results"] = [self._apply_update(seller, item, batch["due"], approved)
+                                        for item in batch["items"]]
                 else:
                     batch["results"] = [self._apply_price(seller, item, batch["due"]) for item in batch["items"]]
                 batch["applied"] = True
@@ -631,7 +659,8 @@ class TrendyolSandbox:
         seller.products[item["barcode"]] = stored
         return result
 
-    def _product_failures(self, seller: _Seller, item: Any) -> list[str]:
+    def _product_failures(self, seller: _Seller, item: Any, *, update: bool = False) -> list[str]:
+        """Why a create item (or, with ``update``, the content of an update item) is refused."""
         if not isinstance(item, dict):
             return ["Item must be a JSON object."]
         reasons: list[str] = []
@@ -642,7 +671,7 @@ class TrendyolSandbox:
         if isinstance(barcode, str) and barcode.strip():
             if not BARCODE_RE.match(barcode):
                 reasons.append("barcode may contain only letters, digits and '.', '-', '_' (at most 40).")
-            elif barcode in seller.products:
+            elif barcode in seller.products and not update:
                 reasons.append(f"A product with barcode {barcode} already exists.")
         if isinstance(item.get("title"), str) and len(item["title"]) > 100:
             reasons.append("title must be at most 100 characters.")
@@ -658,6 +687,25 @@ class TrendyolSandbox:
             reasons.append(f"Category {category_id} was not found.")
         elif category_id not in LEAF_CATEGORY_IDS:
             reasons.append(f"Category {category_id} is not a leaf category.")
+        if not update:  # a content update ignores quantity, prices and currency (§1.5 owns them)
+            reasons.extend(self._quantity_price_failures(item))
+        vat = item.get("vatRate")
+        if vat is None:
+            reasons.append("vatRate is required.")
+        elif vat not in VAT_RATES:
+            reasons.append("vatRate must be one of 0, 1, 10, 20.")
+        if not update and item.get("currencyType", "TRY") != "TRY":
+            reasons.append("currencyType must be TRY.")
+        delivery = item.get("deliveryOption")
+        if isinstance(delivery, dict) and delivery.get("fastDeliveryType") and delivery.get("deliveryDuration") != 1:
+            reasons.append("fastDeliveryType can be set only when deliveryDuration is 1.")
+        if category_id in LEAF_CATEGORY_IDS:
+            reasons.extend(self._attribute_failures(category_id, item.get("attributes") or []))
+        return reasons
+
+    @staticmethod
+    def _quantity_price_failures(item: dict[str, Any]) -> list[str]:
+        reasons: list[str] = []
         quantity = item.get("quantity")
         if quantity is None:
             reasons.append("quantity is required.")
@@ -676,18 +724,6 @@ class TrendyolSandbox:
                 prices_ok = False
         if prices_ok and item["listPrice"] < item["salePrice"]:
             reasons.append("listPrice cannot be lower than salePrice.")
-        vat = item.get("vatRate")
-        if vat is None:
-            reasons.append("vatRate is required.")
-        elif vat not in VAT_RATES:
-            reasons.append("vatRate must be one of 0, 1, 10, 20.")
-        if item.get("currencyType", "TRY") != "TRY":
-            reasons.append("currencyType must be TRY.")
-        delivery = item.get("deliveryOption")
-        if isinstance(delivery, dict) and delivery.get("fastDeliveryType") and delivery.get("deliveryDuration") != 1:
-            reasons.append("fastDeliveryType can be set only when deliveryDuration is 1.")
-        if category_id in LEAF_CATEGORY_IDS:
-            reasons.extend(self._attribute_failures(category_id, item.get("attributes") or []))
         return reasons
 
     def _attribute_failures(self, category_id: int, attributes: Any) -> list[str]:
@@ -724,6 +760,55 @@ class TrendyolSandbox:
                 if required and attr_id not in seen:
                     reasons.append(f"Required attribute {ATTRIBUTES[attr_id][0]} ({attr_id}) is missing.")
         return reasons
+
+    def _apply_update(self, seller: _Seller, item: Any, when: float, approved: bool) -> dict[str, Any]:
+        reasons = self._update_failures(seller, item, approved)
+        result = {"requestItem": {"product": item}, "status": "FAILED" if reasons else "SUCCESS",
+                  "failureReasons": reasons}
+        if reasons:
+            return result
+        product = seller.products[item["barcode"]]
+        product.update({k: copy.deepcopy(v) for k, v in item.items() if k not in NON_CONTENT_FIELDS})
+        product.update({
+            "brand": BRANDS_BY_ID[item["brandId"]]["name"], "categoryName": CATEGORIES_BY_ID[item["categoryId"]]["name"],
+            "lastUpdateDate": max(_ms(when), product["lastUpdateDate"] + 1),
+        })
+        return result
+
+    def _update_failures(self, seller: _Seller, item: Any, approved: bool) -> list[str]:
+        if not isinstance(item, dict):
+            return ["Item must be a JSON object."]
+        barcode = item.get("barcode")
+        if not isinstance(barcode, str) or not barcode.strip():
+            return ["barcode is required."]
+        product = seller.products.get(barcode)
+        if product is None:
+            return [f"Product with barcode {barcode} was not found."]
+        if approved and not product["approved"]:
+            return [f"Product {barcode} is not approved yet; send its changes to unapproved-bulk-update."]
+        if not approved and product["approved"]:
+            return [f"Product {barcode} is already approved; send its content changes to content-bulk-update."]
+        reasons = self._product_failures(seller, item, update=True)
+        if approved and not reasons:
+            reasons = self._locked_attribute_failures(product, item)
+        return reasons
+
+    @staticmethod
+    def _locked_attribute_failures(product: dict[str, Any], item: dict[str, Any]) -> list[str]:
+        """§1.3: the varianter and slicer attributes of an approved product cannot change."""
+        def values(attributes: list[Any]) -> dict[Any, Any]:
+            out = {}
+            for attr in attributes or []:
+                ids = attr.get("attributeValueIds")
+                if ids is None and "attributeValueId" in attr:
+                    ids = [attr["attributeValueId"]]
+                out[attr.get("attributeId")] = sorted(ids) if ids is not None else attr.get("attributeValue")
+            return out
+
+        before, after = values(product.get("attributes")), values(item.get("attributes"))
+        return [f"{ATTRIBUTES[attr_id][0]} cannot change after approval (varianter/slicer attribute)."
+                for attr_id, _req, _custom, varianter, slicer, _multi in CATEGORY_ATTRIBUTES[product["categoryId"]]
+                if (varianter or slicer) and before.get(attr_id) != after.get(attr_id)]
 
     def _apply_price(self, seller: _Seller, item: Any, when: float) -> dict[str, Any]:
         reasons = self._price_failures(seller, item, when)
@@ -940,6 +1025,12 @@ class TrendyolSandbox:
     def _create_products(self, seller: _Seller, params: dict, query: dict, body: Any) -> Any:
         return {"batchRequestId": self._new_batch(seller, "ProductV2OnBoarding", self._items(body))}
 
+    def _content_update(self, seller: _Seller, params: dict, query: dict, body: Any) -> Any:
+        return {"batchRequestId": self._new_batch(seller, "ProductV2ContentUpdate", self._items(body))}
+
+    def _unapproved_update(self, seller: _Seller, params: dict, query: dict, body: Any) -> Any:
+        return {"batchRequestId": self._new_batch(seller, "ProductV2UnapprovedUpdate", self._items(body))}
+
     def _price_inventory(self, seller: _Seller, params: dict, query: dict, body: Any) -> Any:
         return {"batchRequestId": self._new_batch(seller, "ProductInventoryUpdate", self._items(body))}
 
@@ -1076,6 +1167,10 @@ ROUTES: list[tuple[str, re.Pattern[str], str, str]] = [
          "_attribute_values", "categories"),
         ("GET", r"/product/product-categories/(?P<categoryId>\d+)/attributes", "_category_attributes_v1", "categories"),
         ("POST", r"/product/sellers/(?P<sellerId>\d+)/v2/products", "_create_products", "create"),
+        ("POST", r"/product/sellers/(?P<sellerId>\d+)/products/content-bulk-update", "_content_update",
+         "product_update"),
+        ("POST", r"/product/sellers/(?P<sellerId>\d+)/products/unapproved-bulk-update", "_unapproved_update",
+         "product_update"),
         ("GET", r"/product/sellers/(?P<sellerId>\d+)/products", "_filter_products", "filter"),
         ("GET", r"/product/sellers/(?P<sellerId>\d+)/products/batch-requests/(?P<batchRequestId>[A-Za-z0-9-]+)",
          "_batch_result", "batch"),

@@ -132,7 +132,9 @@ def add_envelope_components(result: dict, generator: Any, request: Any, public: 
                     # An error documented with a description only still comes enveloped.
                     response["content"] = {"application/json": {"schema": error_ref}}
                     continue
-                for media in response.get("content", {}).values():
+                for media_type, media in response.get("content", {}).items():
+                    if "json" not in media_type:
+                        continue  # a download (CSV, XLSX) is not enveloped
                     schema = media.get("schema")
                     if not _is_envelope(schema, schemas):
                         media["schema"] = envelope_schema(schema)

@@ -8,4 +8,5 @@ api_patterns = [
     path("", include("catalog.urls")),
     path("", include("orders.urls")),
     path("", include("marketplaces.urls")),
+    path("", include("reports.urls")),
 ]

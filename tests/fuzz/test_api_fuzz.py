@@ -38,6 +38,7 @@ from catalog.services import products as product_services
 from catalog.services import stock as stock_services
 from catalog.services import taxonomy
 from marketplaces import services as marketplace_services
+from orders import services as order_services
 from tests.conftest import PASSWORD
 from webhooks import services as webhook_services
 
@@ -197,6 +198,10 @@ def _build_world() -> World:
             variants=[{"sku": f"{slug}-TEE-M", "price": "19.90"}], actor=user,
         )  # fmt: skip
         stock_services.adjust(tenant_id, product.variants.get().pk, delta=5, actor=user)
+        order_services.place_order(  # rows for the reports
+            tenant_id, channel="import", lines=[{"sku": f"{slug}-TEE-M", "quantity": 1, "unit_price": "19.90"}],
+            actor=user,
+        )  # fmt: skip
         account = marketplace_services.connect_account(
             tenant=user.tenant, marketplace="trendyol", name=f"{slug} Trendyol", actor=user,
             credentials={"seller_id": f"{tenant_id}00", "api_key": "key", "api_secret": "secret"},

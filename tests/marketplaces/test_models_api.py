@@ -11,6 +11,7 @@ from django.db import connection, connections
 
 from marketplaces import services
 from marketplaces.models import MAX_JOB_ERRORS, Listing, ListingStatus, MarketplaceAccount, SyncJob
+from meschain.errors import Conflict, ValidationFailed
 from meschain.models import AuditLog
 from tests.marketplaces.factories import API_KEY, API_SECRET, connect, make_variant, trendyol_credentials
 
@@ -319,7 +320,7 @@ def test_two_concurrent_sync_requests_make_one_job(make_tenant: Any) -> None:
             barrier.wait()
             services.request_sync(account, "catalog", actor=owner)
             outcomes.append("queued")
-        except services.Conflict:
+        except Conflict:
             outcomes.append("conflict")
         finally:
             connections.close_all()
@@ -370,7 +371,7 @@ def test_listings_filter_by_account_status_error_and_sku(owner: Any, client_for:
 
 def test_a_listing_must_be_of_the_accounts_tenant(owner: Any, other_owner: Any) -> None:
     account = connect(owner)
-    with pytest.raises(services.ValidationFailed):
+    with pytest.raises(ValidationFailed):
         services.ensure_listing(account, make_variant(other_owner, "THEIRS"))
     assert Listing.objects.count() == 0
 

@@ -26,8 +26,11 @@ from marketplaces.adapters.base import (
 )
 from marketplaces.adapters.trendyol import (
     STATUS_MAP,
+    UNAPPROVED_UPDATE_PATH,
     TrendyolAdapter,
     is_identical_request_refusal,
+    listing_content_hash,
+    listing_content_payload,
     listing_hash,
     stock_price_hash,
 )
@@ -159,6 +162,52 @@ def test_a_barcode_sent_twice_in_one_push_goes_out_once_with_the_last_values(san
     assert handle.keys == ["TS-00001"]
     assert adapter.wait_for_batch(handle, timeout=5, interval=0.02).items[0].status == ITEM_SUCCESS
     assert sandbox.stock("TS-00001") == 6
+
+
+def test_create_then_update_only_the_content_that_changed(sandbox):
+    adapter = make_adapter(sandbox)
+    created = [listing(1), listing(2)]
+    push_and_wait(adapter, created)
+    stored = {item.barcode: listing_content_hash(item) for item in created}
+    before = sandbox.products()
+
+    repriced = listing(2, sale_price=Decimal("149.90"), list_price=200, quantity=3)
+    assert listing_content_hash(repriced) == stored["TS-00002"]  # price and stock are not content
+    assert listing_hash(repriced) != listing_hash(listing(2))
+    renamed = listing(1, title="Organic T-Shirt 1")
+    assert listing_content_hash(renamed) != stored["TS-00001"]
+    assert not {"quantity", "listPrice", "salePrice", "currencyType"} & set(listing_content_payload(renamed))
+    changed = [i for i in (renamed, repriced) if listing_content_hash(i) != stored[i.barcode]]
+
+    [handle] = adapter.update_listings(changed)
+    result = adapter.wait_for_batch(handle, timeout=5, interval=0.02)
+
+    assert (handle.kind, handle.keys) == ("listings_update", ["TS-00001"])
+    assert sandbox.count_requests("POST", "/products/content-bulk-update") == 1
+    assert result.done and [(i.key, i.status, i.errors) for i in result.items] == [("TS-00001", ITEM_SUCCESS, [])]
+    after = sandbox.products()
+    assert after["TS-00001"]["title"] == "Organic T-Shirt 1"
+    assert after["TS-00001"]["lastUpdateDate"] > before["TS-00001"]["lastUpdateDate"]
+    assert after["TS-00002"] == before["TS-00002"]
+
+
+def test_updates_of_unknown_or_unapproved_listings_fail_per_item(sandbox):
+    adapter = make_adapter(sandbox)
+    push_and_wait(adapter, [listing(1), listing(2)])
+    sandbox.approve(["TS-00002"], approved=False)
+
+    [handle] = adapter.update_listings([listing(1, title="A"), listing(2, title="B"), listing(9)])
+    result = adapter.wait_for_batch(handle, timeout=5, interval=0.02)
+    unapproved = make_adapter(sandbox, content_update_path=UNAPPROVED_UPDATE_PATH)
+    [second] = unapproved.update_listings([listing(2, title="B")])
+    second_result = unapproved.wait_for_batch(second, timeout=5, interval=0.02)
+
+    assert [(i.key, i.status) for i in result.items] == [
+        ("TS-00001", ITEM_SUCCESS), ("TS-00002", ITEM_FAILED), ("TS-00009", ITEM_FAILED)]
+    assert result.items[2].errors == ["Product with barcode TS-00009 was not found."]
+    assert [(i.key, i.status) for i in second_result.items] == [("TS-00002", ITEM_SUCCESS)]
+    assert sandbox.count_requests("POST", "/products/unapproved-bulk-update") == 1
+    assert [sandbox.products()[b]["title"] for b in ("TS-00001", "TS-00002")] == ["A", "B"]
 
 
 def final_state(sandbox):

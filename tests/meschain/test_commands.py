@@ -7,6 +7,10 @@ from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from accounts.models import Role, Tenant, User
+from catalog.models import Product, StockMovement, Variant
+from marketplaces import services
+from marketplaces.models import CategoryMapping, Listing, ListingStatus, MarketplaceAccount
+from marketplaces.sandbox.trendyol import TrendyolSandbox
 from meschain.models import AuditLog
 
 pytestmark = pytest.mark.django_db
@@ -18,8 +22,12 @@ def _seed(*args: str) -> str:
     return out.getvalue()
 
 
-def _counts() -> tuple[int, int, int]:
-    return Tenant.objects.count(), User.objects.count(), AuditLog.objects.count()
+def _counts() -> tuple[int, ...]:
+    return (
+        Tenant.objects.count(), User.objects.count(), AuditLog.objects.count(), Product.objects.count(),
+        Variant.objects.count(), StockMovement.objects.count(), MarketplaceAccount.objects.count(),
+        CategoryMapping.objects.count(),
+    )  # fmt: skip
 
 
 def test_seed_demo_creates_the_demo_and_prints_the_logins():
@@ -30,6 +38,8 @@ def test_seed_demo_creates_the_demo_and_prints_the_logins():
         "  demo-owner      Bazaar-Lantern-2026        Owner of “Demo Store”",
         "  demo-operator   Cargo-Ready-4711           Operator of “Demo Store”",
         "  admin           Platform-Root-2026         platform superuser",
+        "Marketplace account “Trendyol sandbox” talks to http://127.0.0.1:8100/integration: run "
+        "`manage.py marketplace_sandbox trendyol`, then “Sync now” on the account in the admin.",
     ]
     tenant = Tenant.objects.get(slug="demo")
     assert {(u.username, u.role, u.tenant_id) for u in User.objects.filter(is_superuser=False)} == {
@@ -46,7 +56,8 @@ def test_seed_demo_is_idempotent():
 
     second = _seed()
 
-    assert _counts() == counts == (1, 3, 3)
+    assert _counts() == counts
+    assert counts[:2] == (1, 3) and counts[3:5] == (5, 10) and counts[6:] == (1, 4)
     assert second == first
     assert _seed("--quiet-if-present") == ""
     assert _counts() == counts
@@ -75,4 +86,28 @@ def test_seed_demo_refuses_in_production(settings):
     with pytest.raises(CommandError, match=r"seed_demo does not run with DJANGO_ENV=production\."):
         _seed()
 
-    assert _counts() == (0, 0, 0)
+    assert _counts() == (0,) * 8
+
+
+def test_the_demo_account_talks_to_the_sandbox_and_its_catalogue_syncs(settings):
+    """The demo account's keys and mappings are those `marketplace_sandbox trendyol` serves:
+    a full sync lists every demo variant (on a free port here instead of 8100)."""
+    settings.MARKETPLACE_BATCH_POLL_SECONDS = 0.01
+    settings.MARKETPLACE_RATE_LIMIT = ""
+    _seed()
+    account = MarketplaceAccount.objects.get(tenant__slug="demo")
+    assert (account.name, account.seller_id) == ("Trendyol sandbox", "100000")
+    assert account.base_url == "http://127.0.0.1:8100/integration"
+    assert account.settings["default_brand_id"] == 1791
+    tshirts = CategoryMapping.objects.get(account=account, category__name="Tişört")
+    assert (tshirts.marketplace_category_id, tshirts.attribute_values) == ("600", {"47": 686, "338": 4603})
+    sandbox = TrendyolSandbox(seller_id="100000", api_key="sandbox-api-key", api_secret="sandbox-api-secret")
+    sandbox.start()
+    try:
+        services.update_account(account, actor="test", changes={"base_url": sandbox.base_url})
+        job = services.request_sync(account, "full", actor="test", enqueue=False)
+        assert services.run_job(job.pk, worker="test") == "succeeded"
+        assert set(sandbox.products()) == set(Variant.objects.values_list("sku", flat=True))
+    finally:
+        sandbox.stop()
+    assert Listing.objects.filter(status=ListingStatus.SYNCED).count() == 10

@@ -105,7 +105,7 @@ class TestKeyRotation:
         ("spec", "message"),
         [
             ("", "ENCRYPTION_KEYS lists no key."),
-            (KEY_1, "ENCRYPTION_KEYS entries must look like 'kid:base64key'."),
+            pytest.param(KEY_1, "ENCRYPTION_KEYS entries must look like 'kid:base64key'.", id="key-without-id"),
             ("k1:not base64!", "ENCRYPTION_KEYS key 'k1' is not base64."),
             (f"k1:{base64.b64encode(b'short').decode()}", "ENCRYPTION_KEYS key 'k1' must be 32 bytes."),
         ],

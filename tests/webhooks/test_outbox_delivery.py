@@ -129,7 +129,7 @@ def test_a_failing_consumer_keeps_the_event_and_the_others_do_not_repeat(tenant_
         assert [e.payload["available"] for e in pending] == [1, 0]
         assert "downstream is down" in pending[0].last_error
         assert len(receiver.wait_for(4)) == 4  # webhooks took all four, the pending ones too
-        assert set(EventConsumption.objects.values_list("consumer", flat=True)) == {"webhooks", "catalog_cache"}
+        assert set(EventConsumption.objects.values_list("consumer", flat=True)) == {"webhooks", "catalog_cache", "marketplaces"}
 
         broken["on"] = False
         assert dispatch_events() == 2

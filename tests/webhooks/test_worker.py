@@ -1,21 +1,15 @@
 """A real Celery worker, over the Redis broker, delivers events end to end."""
 
 import json
-import os
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings as django_settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from meschain import events
-from meschain.celery import app
+from tests.celery_worker import celery_workers
 from webhooks import services
 from webhooks.models import DeliveryState, WebhookDelivery
 
@@ -26,68 +20,11 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
 @pytest.fixture
-def celery_worker(settings: Any) -> Iterator[subprocess.Popen]:
-    """Starts `celery worker` against the test database and Redis; routes our tasks to it."""
-    broker = django_settings.REDIS_URL
-    db = connection.settings_dict
-    database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": broker,
-        "CELERY_BROKER_URL": broker,
-        "WEBHOOK_RETRY_BASE_SECONDS": "0",
-        "WEBHOOK_TIMEOUT_SECONDS": "1",
-        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
-    }
-    log = tempfile.NamedTemporaryFile(prefix="celery-worker-", suffix=".log", delete=False)  # noqa: SIM115
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "meschain", "worker", "-P", "solo",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    previous = (app.conf.broker_url, app.conf.task_always_eager)
-    app.conf.broker_url = broker
-    app.conf.task_always_eager = False
-    _reset_producer_pools()
-    settings.CELERY_BROKER_URL = broker
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    try:
-        _wait_until_ready(worker, Path(log.name))
-        yield worker
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-        app.conf.broker_url, app.conf.task_always_eager = previous
-        _reset_producer_pools()
-        Path(log.name).unlink(missing_ok=True)
-
-
-def _reset_producer_pools() -> None:
-    """Celery builds its connection pools on first use (with the eager default broker):
-    drop them so the next send connects to the broker configured now."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
-def _wait_until_ready(worker: subprocess.Popen, log: Path, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if worker.poll() is not None:
-            pytest.fail("The Celery worker exited:\n" + log.read_text())
-        if "ready." in log.read_text():
-            return
-        time.sleep(0.2)
-    pytest.fail("The Celery worker did not start:\n" + log.read_text())
+def celery_worker(settings: Any) -> Iterator[Any]:
+    env = {"WEBHOOK_RETRY_BASE_SECONDS": "0", "WEBHOOK_TIMEOUT_SECONDS": "1", "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true"}
+    with celery_workers(settings, env) as start:
+        yield start()
 
 
 def _wait_for_state(delivery_filter: dict, state: str, timeout: float = 20.0) -> WebhookDelivery:

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from accounts import services
 from accounts.models import Role, Tenant, User
+from marketplaces import demo as marketplace_demo
 
 DEMO_TENANT = "demo"
 DEMO_USERS = [
@@ -18,7 +19,10 @@ DEMO_ADMIN = ("admin", "admin@meschain.local", "Platform-Root-2026")
 
 
 class Command(BaseCommand):
-    help = "Create the demo tenant, its owner and operator, and a platform admin (idempotent)."
+    help = _(
+        "Create the demo tenant, its owner and operator, a platform admin, a small catalogue and an account "
+        "on the local Trendyol sandbox (idempotent)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -51,9 +55,16 @@ class Command(BaseCommand):
         if not User.objects.filter(username=admin_name).exists():
             User.objects.create_superuser(admin_name, admin_email, admin_password)
             created = True
+        created |= marketplace_demo.seed_catalogue(tenant)
+        account, account_created = marketplace_demo.seed_sandbox_account(tenant)
+        created |= account_created
         if opts["quiet_if_present"] and not created:
             return
         self.stdout.write(_("Demo logins (admin at /admin/, API at /api/auth/login):"))
         for username, _email, password, role in DEMO_USERS:
             self.stdout.write(f"  {username:<15} {password:<26} {role.label} of “{tenant.name}”")
         self.stdout.write(f"  {admin_name:<15} {admin_password:<26} " + _("platform superuser"))
+        self.stdout.write(
+            _("Marketplace account “%(name)s” talks to %(url)s: run `manage.py marketplace_sandbox trendyol`, "
+              "then “Sync now” on the account in the admin.") % {"name": account.name, "url": account.base_url}
+        )  # fmt: skip

@@ -1,4 +1,4 @@
-"""Marketplace accounts, sync requests, listings queries and key rotation: the rules.
+"""Marketplace accounts: the supported marketplaces, validation and the account rules.
 
 Credentials are a JSON object of strings, validated per marketplace, stored encrypted
 (meschain.fields.EncryptedTextField) and never returned, logged or audited: audit rows
@@ -12,26 +12,19 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.apps import apps
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Max, Q, QuerySet
-from django.utils import timezone
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from marketplaces.models import (
     ACTIVE_SYNC_STATES,
-    MAX_JOB_ERRORS,
-    Listing,
-    ListingStatus,
     Marketplace,
     MarketplaceAccount,
-    SyncJob,
     SyncKind,
 )
-from meschain import audit, crypto
+from meschain import audit
 from meschain.errors import Conflict, NotFound, ValidationFailed
-from meschain.fields import EncryptedTextField
 from meschain.tenancy import scope
 
 logger = logging.getLogger(__name__)
@@ -148,8 +141,10 @@ def _validate_base_url(url: str) -> str:
 
 
 def validate_settings(value: Any, *, existing: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Known keys only: markup_percent (-90 to 1000, a price rule) and stock_buffer (units
-    held back from the marketplace, 0 to 100,000)."""
+    """Known keys only: markup_percent (-90 to 1000, a price rule), stock_buffer (units
+    held back from the marketplace, 0 to 100,000), default_brand_id and brand_ids (our brand
+    name → the marketplace's brand id), cargo_company_id, adapter_options (per-account
+    protocol options of the adapter)."""
     if not isinstance(value, dict):
         raise ValidationFailed(details={"settings": [_("Send an object.")]})
     merged = {**DEFAULT_SETTINGS, **(existing or {})}
@@ -172,6 +167,30 @@ def validate_settings(value: Any, *, existing: dict[str, Any] | None = None) -> 
         elif key == "stock_buffer":
             if isinstance(item, bool) or not isinstance(item, int) or not 0 <= item <= 100_000:
                 errors.append(_("stock_buffer must be a whole number from 0 to 100000."))
+            else:
+                merged[key] = item
+        elif key in ("default_brand_id", "cargo_company_id"):
+            if item is None:
+                merged.pop(key, None)
+            elif isinstance(item, bool) or not isinstance(item, int) or item <= 0:
+                errors.append(_("%(key)s must be a positive whole number.") % {"key": key})
+            else:
+                merged[key] = item
+        elif key == "brand_ids":
+            if (
+                not isinstance(item, dict)
+                or len(item) > 5000
+                or not all(
+                    isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v > 0
+                    for k, v in item.items()
+                )
+            ):
+                errors.append(_("brand_ids must map our brand names to marketplace brand ids."))
+            else:
+                merged[key] = item
+        elif key == "adapter_options":
+            if not isinstance(item, dict) or len(json.dumps(item)) > 4000:
+                errors.append(_("adapter_options must be an object (at most 4000 characters)."))
             else:
                 merged[key] = item
         else:
@@ -320,196 +339,3 @@ def delete_account(account: MarketplaceAccount, *, actor: Any) -> None:
         raise Conflict(_("A sync of this account is queued or running."))
     audit.record("marketplace.account_deleted", actor=actor, obj=account, before=_snapshot(account))
     account.delete()
-
-
-# --- Sync jobs ---------------------------------------------------------------------
-
-
-def request_sync(account: MarketplaceAccount, kind: str, *, actor: Any) -> SyncJob:
-    """Queue a sync. A second queued or running job of the same kind for the account is a
-    CONFLICT — enforced by a partial unique index, so it holds across workers."""
-    if kind not in SyncKind.values:
-        raise ValidationFailed(
-            details={"kind": [_("Choose one of: %(kinds)s") % {"kinds": ", ".join(SyncKind.values)}]}
-        )
-    if not account.is_active:
-        raise Conflict(_("This account is deactivated; activate it before syncing."))
-    try:
-        with transaction.atomic():
-            job = SyncJob.objects.create(
-                tenant_id=account.tenant_id, account=account, kind=kind, started_by=audit.label_of(actor)
-            )
-            audit.record(
-                "marketplace.sync_requested", actor=actor, obj=account, after={"job": job.pk, "kind": kind}
-            )
-    except IntegrityError as exc:
-        running = (
-            SyncJob.objects.filter(account=account, kind=kind, state__in=ACTIVE_SYNC_STATES)
-            .values_list("pk", flat=True)
-            .first()
-        )
-        raise Conflict(
-            _("A sync of this kind is already queued or running for this account."),
-            details={"job": [str(running)]} if running else None,
-        ) from exc
-    return job
-
-
-def record_job_progress(
-    job: SyncJob, *, done: int = 0, failed: int = 0, errors: list[dict[str, Any]] | tuple = ()
-) -> SyncJob:
-    """Add to a job's counts and keep the items' errors (the first MAX_JOB_ERRORS), under a
-    row lock so workers reporting at once do not lose each other's counts."""
-    with transaction.atomic():
-        job = SyncJob.objects.select_for_update().get(pk=job.pk)
-        job.done += max(done, 0)
-        job.failed += max(failed, 0)
-        room = MAX_JOB_ERRORS - len(job.errors)
-        if room > 0 and errors:
-            job.errors = [*job.errors, *list(errors)[:room]]
-        job.heartbeat_at = timezone.now()
-        job.save(update_fields=["done", "failed", "errors", "heartbeat_at"])
-    return job
-
-
-def jobs_visible_to(actor: Any) -> QuerySet:
-    return scope(SyncJob.objects.select_related("account"), actor)
-
-
-# --- Listings ----------------------------------------------------------------------
-
-
-def ensure_listing(account: MarketplaceAccount, variant: Any, *, actor: Any = None) -> Listing:
-    """The listing of `variant` on `account`, created pending if there is none yet."""
-    if variant.tenant_id != account.tenant_id:
-        raise ValidationFailed(details={"variant": [_("Not found in your catalogue.")]})
-    listing, _created = Listing.objects.get_or_create(
-        account=account, variant=variant, defaults={"tenant_id": account.tenant_id}
-    )
-    return listing
-
-
-def listings_visible_to(
-    actor: Any,
-    *,
-    account_id: int | None = None,
-    status: str | None = None,
-    has_error: bool | None = None,
-    sku: str | None = None,
-) -> QuerySet:
-    """The caller's listings, filtered; `sku` matches the variant's SKU exactly."""
-    queryset = scope(Listing.objects.select_related("account", "variant"), actor)
-    if account_id is not None:
-        queryset = queryset.filter(account_id=account_id)
-    if status:
-        if status not in ListingStatus.values:
-            raise ValidationFailed(
-                details={
-                    "status": [_("Choose one of: %(values)s") % {"values": ", ".join(ListingStatus.values)}]
-                }
-            )
-        queryset = queryset.filter(status=status)
-    if has_error is True:
-        queryset = queryset.exclude(last_error="")
-    elif has_error is False:
-        queryset = queryset.filter(last_error="")
-    if sku:
-        queryset = queryset.filter(variant__sku=sku)
-    return queryset.order_by("id")
-
-
-def account_health(accounts: list[MarketplaceAccount]) -> dict[int, dict[str, Any]]:
-    """Per account: listing counts, listings in error, the last sync job and whether one is
-    queued or running — in three queries whatever the number of accounts."""
-    ids = [a.pk for a in accounts]
-    health: dict[int, dict[str, Any]] = {
-        pk: {"listings": 0, "listings_in_error": 0, "sync_active": False, "last_job": None} for pk in ids
-    }
-    counts = (
-        Listing.objects.filter(account_id__in=ids)
-        .values("account_id")
-        .annotate(total=Count("id"), in_error=Count("id", filter=Q(status=ListingStatus.ERROR)))
-    )
-    for row in counts:
-        health[row["account_id"]].update(listings=row["total"], listings_in_error=row["in_error"])
-    last_ids = (
-        SyncJob.objects.filter(account_id__in=ids)
-        .values("account_id")
-        .annotate(last=Max("id"))
-        .values_list("last", flat=True)
-    )
-    for job in SyncJob.objects.filter(pk__in=list(last_ids)):
-        health[job.account_id]["last_job"] = {
-            "id": job.pk,
-            "kind": job.kind,
-            "state": job.state,
-            "created_at": job.created_at,
-            "finished_at": job.finished_at,
-        }
-    for account_id in SyncJob.objects.filter(account_id__in=ids, state__in=ACTIVE_SYNC_STATES).values_list(
-        "account_id", flat=True
-    ):
-        health[account_id]["sync_active"] = True
-    return health
-
-
-# --- Key rotation ------------------------------------------------------------------
-
-
-def encrypted_fields() -> list[tuple[type, str]]:
-    """Every (model, field name) stored with EncryptedTextField, in every installed app."""
-    return [
-        (model, f.name)
-        for model in apps.get_models()
-        for f in model._meta.concrete_fields
-        if isinstance(f, EncryptedTextField)
-    ]
-
-
-def rotate_encryption_keys(*, batch_size: int = 500) -> dict[str, dict[str, int]]:
-    """Re-encrypt every encrypted value that is not under the newest key. Idempotent: a
-    second run rotates nothing. Each batch commits on its own, and a row changed meanwhile
-    is left alone (the UPDATE matches the ciphertext it read). Returns, per
-    "app.Model.field": scanned, rotated, unreadable (values no configured key opens)."""
-    newest = crypto.keys()[0][0]
-    quote = connection.ops.quote_name
-    results: dict[str, dict[str, int]] = {}
-    for model, name in encrypted_fields():
-        column = model._meta.get_field(name).column
-        pk_column = model._meta.pk.column
-        table = quote(model._meta.db_table)
-        counts = {"scanned": 0, "rotated": 0, "unreadable": 0}
-        last_pk: Any = None
-        while True:
-            where = f"WHERE {quote(pk_column)} > %s " if last_pk is not None else ""
-            sql = (
-                f"SELECT {quote(pk_column)}, {quote(column)} FROM {table} {where}"  # noqa: S608 (quoted names)
-                f"ORDER BY {quote(pk_column)} LIMIT %s"
-            )
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(sql, [last_pk, batch_size] if last_pk is not None else [batch_size])
-                rows = cursor.fetchall()
-                for pk, stored in rows:
-                    counts["scanned"] += 1
-                    if not stored or crypto.key_id_of(stored) == newest:
-                        continue
-                    try:
-                        plain = crypto.decrypt(stored)
-                    except crypto.DecryptionError:
-                        counts["unreadable"] += 1
-                        logger.error(
-                            "%s %s: value not readable with any configured key", model._meta.label, pk
-                        )
-                        continue
-                    cursor.execute(
-                        f"UPDATE {table} SET {quote(column)} = %s "  # noqa: S608 (quoted names)
-                        f"WHERE {quote(pk_column)} = %s AND {quote(column)} = %s",
-                        [crypto.encrypt(plain), pk, stored],
-                    )
-                    counts["rotated"] += cursor.rowcount
-            if len(rows) < batch_size:
-                break
-            last_pk = rows[-1][0]
-        results[f"{model._meta.label}.{name}"] = counts
-        logger.info("Key rotation %s.%s: %s", model._meta.label, name, counts)
-    return results
