@@ -231,26 +231,38 @@ class JobRunner:
         """The barcode a listing is known by at the marketplace (or was sent with)."""
         return listing.external_barcode or barcode_of(listing.variant)
 
+    def _batches(self, offers: list[Offer]) -> Iterator[list[Offer]]:
+        """The adapter's batch size at a time: each batch is recorded as in flight right
+        after it is accepted, before the next is sent."""
+        size = max(1, int(getattr(self.adapter, "batch_size", self.adapter.max_batch_items)))
+        for start in range(0, len(offers), size):
+            yield offers[start : start + size]
+
     def _send(self, offers: list[Offer], push: Callable, kind: str) -> None:
-        """Send one batch of offers, record it on the listings, then wait for its results."""
+        """Send offers batch by batch, record each batch on its listings as soon as the
+        marketplace accepted it, then wait for the results. A worker dying between a push
+        and its record sends that one batch again; a create the marketplace already has
+        is refused as such and counts as listed."""
         by_key = {o.item.barcode: o for o in offers}
-        handles = push([o.item for o in offers])
-        for handle in handles:
-            listings = []
-            for key in handle.keys:
-                offer = by_key[key]
-                offer.listing.sent_hash = offer.content_hash
-                offer.listing.stock_sent = {"barcode": key}
-                if kind == "listings":  # a create carries stock and price as well
-                    offer.listing.stock_sent.update(self._stock_sent(offer))
-                listings.append(offer.listing)
-            ids = [listing.pk for listing in listings]
-            with transaction.atomic():
-                bulk_update(listings, ["sent_hash", "stock_sent"])
-                Listing.objects.filter(pk__in=ids).update(batch_id=handle.batch_id)
-                Listing.objects.filter(pk__in=ids).exclude(status=ListingStatus.SYNCED).update(
-                    status=ListingStatus.UPDATING
-                )
+        handles = []
+        for batch in self._batches(offers):
+            for handle in push([o.item for o in batch]):
+                handles.append(handle)
+                listings = []
+                for key in handle.keys:
+                    offer = by_key[key]
+                    offer.listing.sent_hash = offer.content_hash
+                    offer.listing.stock_sent = {"barcode": key}
+                    if kind == "listings":  # a create carries stock and price as well
+                        offer.listing.stock_sent.update(self._stock_sent(offer))
+                    listings.append(offer.listing)
+                ids = [listing.pk for listing in listings]
+                with transaction.atomic():
+                    bulk_update(listings, ["sent_hash", "stock_sent"])
+                    Listing.objects.filter(pk__in=ids).update(batch_id=handle.batch_id)
+                    Listing.objects.filter(pk__in=ids).exclude(status=ListingStatus.SYNCED).update(
+                        status=ListingStatus.UPDATING
+                    )
         for handle in handles:
             listings = [by_key[key].listing for key in handle.keys]
             self._apply_listing_results(listings, self.wait(handle))
@@ -354,18 +366,20 @@ class JobRunner:
 
     def _send_stock(self, offers: list[Offer]) -> None:
         by_key = {o.stock.barcode: o for o in offers}
-        handles = self.adapter.push_stock_prices([o.stock for o in offers])
-        for handle in handles:
-            listings = []
-            for key in handle.keys:
-                offer = by_key[key]
-                offer.listing.stock_sent = self._stock_sent(offer)
-                listings.append(offer.listing)
-            with transaction.atomic():
-                bulk_update(listings, ["stock_sent"])
-                Listing.objects.filter(pk__in=[lst.pk for lst in listings]).update(
-                    stock_batch_id=handle.batch_id
-                )
+        handles = []
+        for batch in self._batches(offers):
+            for handle in self.adapter.push_stock_prices([o.stock for o in batch]):
+                handles.append(handle)
+                listings = []
+                for key in handle.keys:
+                    offer = by_key[key]
+                    offer.listing.stock_sent = self._stock_sent(offer)
+                    listings.append(offer.listing)
+                with transaction.atomic():
+                    bulk_update(listings, ["stock_sent"])
+                    Listing.objects.filter(pk__in=[lst.pk for lst in listings]).update(
+                        stock_batch_id=handle.batch_id
+                    )
         for handle in handles:
             self._apply_stock_results([by_key[key].listing for key in handle.keys], self.wait(handle))
 
@@ -431,7 +445,23 @@ def run_job(job_id: int, *, worker: str, on_progress: Callable | None = None) ->
         raise
     finish = jobs.finish_job(job)
     _record_success(finish)
+    if finish.kind in (SyncKind.STOCK_PRICE, SyncKind.FULL) and has_pending_stock(finish.account):
+        # changes that arrived after this job's last look, while it still counted as running
+        jobs.request_sync_if_idle(finish.account, SyncKind.STOCK_PRICE, actor="stock change")
     return finish.state
+
+
+def has_pending_stock(account: MarketplaceAccount) -> bool:
+    """Listings on the marketplace whose stock or price changed since the last push (and
+    that are not waiting for a retry)."""
+    return (
+        Listing.objects.filter(
+            account=account, stock_batch_id="", stock_version__gt=F("pushed_stock_version")
+        )
+        .exclude(external_barcode="")
+        .filter(due_filter(timezone.now()))
+        .exists()
+    )
 
 
 def _record_success(job: SyncJob) -> None:

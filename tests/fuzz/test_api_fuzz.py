@@ -12,6 +12,7 @@ that is rolled back, with freshly minted credentials, so what one case changes (
 a new role, a suspended owner, a deleted row) never makes a later case fail.
 """
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -270,7 +271,7 @@ def test_the_world_gives_the_fuzzer_real_rows_to_aim_at(world: World) -> None:
 
 @schema.parametrize()
 @settings(
-    max_examples=20,
+    max_examples=int(os.environ.get("FUZZ_MAX_EXAMPLES", "10")),
     deadline=None,
     derandomize=True,
     database=None,

@@ -40,6 +40,7 @@ def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
     return node
 
 
+@pytest.mark.slow  # runs manage.py in a subprocess
 def test_manage_py_spectacular_validates_without_warnings_and_matches_the_served_schema(
     served: dict[str, Any], tmp_path: Any
 ) -> None:

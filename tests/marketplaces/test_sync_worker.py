@@ -109,6 +109,18 @@ def full_round(world: World, sandbox: TrendyolSandbox, *, variants: int, orders:
     reserved = StockLevel.objects.filter(tenant=tenant).aggregate(units=Sum("reserved"))["units"]
     assert ordered == reserved and not OrderLine.objects.filter(order__in=ours, reserved=False).exists()
 
+    # the reservations travel back out: the marketplace now offers what is left to sell
+    ordered_skus = set(OrderLine.objects.filter(order__in=ours).values_list("sku", flat=True)[:50])
+    sellable = {
+        row["variant__sku"]: row["on_hand"] - row["reserved"]
+        for row in StockLevel.objects.filter(tenant=tenant, variant__sku__in=ordered_skus)
+        .values("variant__sku")
+        .annotate(on_hand=Sum("on_hand"), reserved=Sum("reserved"))
+    }
+    assert any(units < 50 for units in sellable.values())
+    wait_for(lambda: all(sandbox.stock(sku) == units for sku, units in sellable.items()),
+             timeout=120, what="reserved stock on the marketplace")  # fmt: skip
+
     order = ours.get(external_id=str(package_ids[0]))
     change_status(order, "processing", actor="test")
     wait_for(lambda: sandbox.package(package_ids[0])["status"] == "Picking", what="status pushed back")
@@ -116,20 +128,17 @@ def full_round(world: World, sandbox: TrendyolSandbox, *, variants: int, orders:
 
 def test_end_to_end_with_a_worker(workers: Any, sandbox: TrendyolSandbox, make_tenant: Any):
     world = make_world(make_tenant("acme"), sandbox, products=500, variants_per_product=5)
-    workers()
+    workers(beat=True)  # as deployed: beat sweeps what events may have missed
 
     full_round(world, sandbox, variants=2500, orders=300)
 
     assert max(created_items(sandbox).values()) == 1
-    # the marketplace got the reserved stock as well: ordered units left the sellable figure
-    listing = Listing.objects.filter(account=world.account).order_by("id").first()
-    assert listing.pushed_quantity is not None
 
 
 def test_the_same_result_with_faults_injected(workers: Any, sandbox: TrendyolSandbox, make_tenant: Any):
     world = make_world(make_tenant("acme"), sandbox, products=500, variants_per_product=5)
     sandbox.set_faults(fail_rate=0.2, seed=7, drop_phase="after", retry_after=0)
-    workers()
+    workers(beat=True)
 
     full_round(world, sandbox, variants=2500, orders=300)
 
@@ -140,11 +149,17 @@ def test_the_same_result_with_faults_injected(workers: Any, sandbox: TrendyolSan
 def test_a_worker_killed_mid_sync_is_replaced_and_the_job_finishes(
     workers: Any, sandbox: TrendyolSandbox, make_tenant: Any
 ):
-    world = make_world(make_tenant("acme"), sandbox, products=240, variants_per_product=5)
-    sandbox.batch_delay = 2.0  # batches stay in progress: the worker is waiting on them when it dies
+    world = make_world(
+        make_tenant("acme"),
+        sandbox,
+        products=120,
+        variants_per_product=5,
+        adapter_options={"batch_size": 200},
+    )
+    sandbox.batch_delay = 3.0  # batches stay in progress: the worker is waiting on them when it dies
     first = workers(name="doomed")
     job = services.request_sync(world.account, "catalog", actor="test")
-    wait_for(lambda: Listing.objects.filter(account=world.account).exclude(batch_id="").count() >= 1000,
+    wait_for(lambda: Listing.objects.filter(account=world.account).exclude(batch_id="").count() == 600,
              what="a batch in flight")  # fmt: skip
     first.kill()
     in_flight = Listing.objects.filter(account=world.account).exclude(batch_id="").count()
@@ -153,11 +168,11 @@ def test_a_worker_killed_mid_sync_is_replaced_and_the_job_finishes(
     job = finished(job, timeout=120)
 
     assert job.state == SyncState.SUCCEEDED and job.runs == 2, (job.state, job.runs, job.message)
-    assert (job.done, job.failed, job.total) == (1200, 0, 1200)
-    assert len(sandbox.products()) == 1200
+    assert (job.done, job.failed, job.total) == (600, 0, 600)
+    assert len(sandbox.products()) == 600
     sent = created_items(sandbox)
     assert set(sent.values()) == {1}, "an item in flight when the worker died was sent again"
-    assert in_flight >= 1000
+    assert in_flight == 600
 
 
 def test_two_workers_asked_for_the_same_sync_run_it_once(

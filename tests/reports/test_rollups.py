@@ -17,7 +17,7 @@ from reports.models import DailySales, ProductSales
 from reports.services.rollups import rebuild_rollups, record_order_change
 from tests.reports.conftest import NOON, recomputed, rollups_now, sell
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # hypothesis runs many sequences
 
 CHANNELS = ["trendyol:1", "manual-import", "storefront"]
 SKUS = ["TEE-S", "TEE-M", "NOPE"]  # NOPE is in no catalogue: an unmatched line

@@ -16,7 +16,7 @@ from webhooks import services
 from webhooks.models import DeliveryState, WebhookDelivery
 from webhooks.tasks import deliver_due_webhooks
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]  # real retries and timeouts
 
 
 def _verify(secret: str, header: str, body: bytes) -> bool:
