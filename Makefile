@@ -7,7 +7,7 @@ PORT   ?= 8000
 # test processes in parallel (pytest-xdist); TEST_WORKERS=0 runs in this process
 TEST_WORKERS ?= 2
 
-.PHONY: install run test lint migrate worker clean
+.PHONY: install run test coverage lint migrate worker clean
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ run: migrate
 
 test: install
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+# the suite with coverage, then each app's share of covered lines (at least 90 %)
+coverage: install
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --cov --cov-report= $(PYTEST_ARGS)
+	$(BIN)/python .ci/coverage_by_app.py 90
 
 lint: install
 	$(BIN)/ruff check .
