@@ -225,7 +225,7 @@ class VariantInline(TenantScopedFormFieldsMixin, admin.TabularInline):
     can_delete = False  # deactivate a variant instead: orders and listings know it
     fields = [
         "sku", "barcode", "name", "price", "compare_at_price", "cost", "vat_rate", "weight_grams",
-        "is_active", "stock_levels_display",
+        "low_stock_threshold", "is_active", "stock_levels_display",
     ]  # fmt: skip
     readonly_fields = ["stock_levels_display"]
 
@@ -292,7 +292,8 @@ _PRODUCT_FIELDS = {
     "attributes": "attributes",
 }
 _VARIANT_FORM_FIELDS = [
-    "sku", "barcode", "name", "price", "compare_at_price", "cost", "vat_rate", "weight_grams", "is_active",
+    "sku", "barcode", "name", "price", "compare_at_price", "cost", "vat_rate", "weight_grams",
+    "low_stock_threshold", "is_active",
 ]  # fmt: skip
 _STATUS_ACTIONS = {
     "publish_selected": ProductStatus.PUBLISHED,

@@ -58,7 +58,7 @@ class VariantSerializer(serializers.ModelSerializer):
         model = Variant
         fields = [
             "id", "sku", "barcode", "name", "price", "compare_at_price", "cost", "vat_rate",
-            "weight_grams", "attributes", "is_active", "available",
+            "weight_grams", "attributes", "is_active", "low_stock_threshold", "available",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -70,6 +70,7 @@ class VariantSerializer(serializers.ModelSerializer):
         data = super().to_representation(instance)
         if self.context.get("storefront"):
             data.pop("cost", None)
+            data.pop("low_stock_threshold", None)
         return data
 
 
@@ -165,6 +166,13 @@ class VariantInputSerializer(StrictSerializer):
     )
     attributes = serializers.DictField(required=False)
     is_active = serializers.BooleanField(required=False)
+    low_stock_threshold = serializers.IntegerField(
+        min_value=0,
+        max_value=1_000_000,
+        required=False,
+        allow_null=True,
+        help_text=_("Available units at or below which the variant is low on stock (null: the default)."),
+    )
 
 
 class ProductInputSerializer(StrictSerializer):
@@ -192,7 +200,8 @@ class BulkInputSerializer(StrictSerializer):
         allow_empty=False,
         help_text=_(
             "Rows matched by sku: sku, title (new products), price, description, brand, category, barcode, "
-            "name, compare_at_price, cost, vat_rate, weight_grams, attributes, product_key, stock."
+            "name, compare_at_price, cost, vat_rate, weight_grams, attributes, low_stock_threshold, "
+            "product_key, stock."
         ),
     )
     policy = serializers.ChoiceField(choices=POLICIES, default="reject")

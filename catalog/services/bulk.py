@@ -46,6 +46,7 @@ _VARIANT_COMPARE = (
     "vat_rate",
     "weight_grams",
     "attributes",
+    "low_stock_threshold",
 )
 
 

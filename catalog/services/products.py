@@ -99,6 +99,14 @@ def clean_variant(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[
         values["attributes"] = data["attributes"]
     if "is_active" in data:
         values["is_active"] = bool(data["is_active"])
+    if "low_stock_threshold" in data:
+        threshold = data.get("low_stock_threshold")
+        if threshold in (None, ""):
+            values["low_stock_threshold"] = None
+        elif not isinstance(threshold, int) or isinstance(threshold, bool) or not 0 <= threshold <= 1_000_000:
+            errors["low_stock_threshold"] = [_("Enter a whole number from 0 to 1,000,000, or nothing.")]
+        else:
+            values["low_stock_threshold"] = threshold
     return values, errors
 
 

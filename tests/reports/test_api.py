@@ -276,3 +276,30 @@ def test_the_json_answers_are_what_their_documented_serializers_give(owner: Any,
                              ("inventory", InventoryReportSerializer)):  # fmt: skip
         report = build_report(kind, owner.tenant.pk, start="2026-11-01", end="2026-11-30", group_by="week")
         assert plain(report) == serializer(report).data, kind
+
+
+def test_an_operator_sets_a_variants_own_low_stock_threshold_through_the_api(
+    owner: Any, client_for: Any, stocked: Any, settings: Any
+) -> None:
+    settings.LOW_STOCK_THRESHOLD = 5
+    variant = stocked(owner.tenant, "CUPS", qty=8, price="5.00")
+    api = client_for(owner)
+    assert _data(api.get("/api/reports/inventory"))["totals"]["low_stock"] == 0
+
+    refused = api.put(
+        f"/api/products/{variant.product_id}",
+        {"variants": [{"sku": "CUPS", "price": "5.00", "low_stock_threshold": -1}]},
+        format="json",
+    )
+    assert refused.status_code == 400
+    variant.refresh_from_db()
+    assert variant.low_stock_threshold is None
+
+    changed = api.put(
+        f"/api/products/{variant.product_id}",
+        {"variants": [{"sku": "CUPS", "price": "5.00", "low_stock_threshold": 10}]},
+        format="json",
+    )
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["data"]["variants"][0]["low_stock_threshold"] == 10
+    assert _data(api.get("/api/reports/inventory"))["totals"]["low_stock"] == 1
