@@ -18,6 +18,8 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Response, sync_playwright
 
+from tests.marketplaces.sync_world import fast_sync, sync_sandbox  # noqa: F401 (fixtures of the sync tests)
+
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless=new",

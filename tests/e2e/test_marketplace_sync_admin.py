@@ -2,8 +2,6 @@
 in-process Trendyol sandbox, and watches a job's progress update on its page."""
 
 import re
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -14,22 +12,15 @@ from marketplaces import services
 from marketplaces.models import Listing, ListingStatus, SyncJob
 from marketplaces.sandbox.trendyol import TrendyolSandbox
 from tests.e2e.test_admin import SITE, log_in
-from tests.marketplaces.sync_world import World, make_world, start_sandbox
+from tests.marketplaces.sync_world import World, make_world
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fast_sync")]
 
-
-@pytest.fixture(autouse=True)
-def _fast_sync(settings: Any) -> None:
-    settings.MARKETPLACE_BATCH_POLL_SECONDS = 0.01
-    settings.MARKETPLACE_RATE_LIMIT = ""
 
 
 @pytest.fixture
-def sandbox() -> Iterator[TrendyolSandbox]:
-    sb = start_sandbox()
-    yield sb
-    sb.stop()
+def sandbox(sync_sandbox: TrendyolSandbox) -> TrendyolSandbox:
+    return sync_sandbox
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from marketplaces.sandbox.trendyol import TrendyolSandbox
+from tests.marketplaces.sync_world import fast_sync, sync_sandbox  # noqa: F401 (fixtures of the sync tests)
 
 SELLER = "100000"
 KEY, SECRET = "sandbox-api-key", "sandbox-api-secret"

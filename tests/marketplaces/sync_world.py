@@ -1,8 +1,11 @@
 """A seller's world for sync tests: a catalogue whose category is mapped to a Trendyol
 leaf category, stock in the default warehouse, and an account connected to a sandbox."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+
+import pytest
 
 from catalog.models import Category, Product, ProductStatus, Variant
 from catalog.services import bulk
@@ -64,3 +67,20 @@ def make_world(tenant: Any, sandbox: TrendyolSandbox, *, products: int, variants
         marketplace_category_name="Tişört", attribute_values=TSHIRT_ATTRIBUTES,
     )  # fmt: skip
     return World(tenant, account, sandbox, category)
+
+
+@pytest.fixture
+def fast_sync(settings: Any) -> None:
+    """Sync settings for tests: poll batches at once, no rate limit, short back-off."""
+    settings.MARKETPLACE_BATCH_POLL_SECONDS = 0.01
+    settings.MARKETPLACE_RATE_LIMIT = ""
+    settings.MARKETPLACE_RETRY_BASE_SECONDS = 0.01
+    settings.MARKETPLACE_HTTP_MAX_ATTEMPTS = 2
+
+
+@pytest.fixture
+def sync_sandbox() -> Iterator[TrendyolSandbox]:
+    """The Trendyol sandbox the world's account is connected to (this seller's keys)."""
+    sandbox = start_sandbox()
+    yield sandbox
+    sandbox.stop()

@@ -3,7 +3,6 @@ products sent to a marketplace, against an in-process Trendyol sandbox. Every bu
 action works on the user's own tenant only."""
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,9 +12,14 @@ from catalog.models import Product
 from marketplaces import services
 from marketplaces.models import Listing, ListingStatus, MarketplaceAccount, SyncJob, SyncState
 from marketplaces.sandbox.trendyol import TrendyolSandbox
-from tests.marketplaces.sync_world import KEY, SECRET, World, make_world, start_sandbox
+from tests.marketplaces.sync_world import (
+    KEY,
+    SECRET,
+    World,
+    make_world,
+)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_sync")]
 
 ACCOUNTS = "/admin/marketplaces/marketplaceaccount/"
 LISTINGS = "/admin/marketplaces/listing/"
@@ -23,19 +27,10 @@ JOBS = "/admin/marketplaces/syncjob/"
 PRODUCTS = "/admin/catalog/product/"
 
 
-@pytest.fixture(autouse=True)
-def _fast_sync(settings: Any) -> None:
-    settings.MARKETPLACE_BATCH_POLL_SECONDS = 0.01
-    settings.MARKETPLACE_RATE_LIMIT = ""
-    settings.MARKETPLACE_RETRY_BASE_SECONDS = 0.01
-    settings.MARKETPLACE_HTTP_MAX_ATTEMPTS = 2
-
 
 @pytest.fixture
-def sandbox() -> Iterator[TrendyolSandbox]:
-    sb = start_sandbox()
-    yield sb
-    sb.stop()
+def sandbox(sync_sandbox: TrendyolSandbox) -> TrendyolSandbox:
+    return sync_sandbox
 
 
 @pytest.fixture

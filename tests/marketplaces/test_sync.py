@@ -1,6 +1,5 @@
 """The sync runner against the Trendyol sandbox over HTTP, in-process (any database)."""
 
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -11,23 +10,15 @@ from marketplaces import services
 from marketplaces.models import Listing, ListingStatus, SyncJob, SyncState
 from marketplaces.sandbox.trendyol import TrendyolSandbox
 from orders.models import Order, OrderLine
-from tests.marketplaces.sync_world import World, make_world, start_sandbox
+from tests.marketplaces.sync_world import World, make_world
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_sync")]
 
-
-@pytest.fixture(autouse=True)
-def _fast_polling(settings: Any) -> None:
-    settings.MARKETPLACE_BATCH_POLL_SECONDS = 0.01
-    settings.MARKETPLACE_RATE_LIMIT = ""
-    settings.MARKETPLACE_RETRY_BASE_SECONDS = 0.01
 
 
 @pytest.fixture
-def sandbox() -> Iterator[TrendyolSandbox]:
-    sb = start_sandbox()
-    yield sb
-    sb.stop()
+def sandbox(sync_sandbox: TrendyolSandbox) -> TrendyolSandbox:
+    return sync_sandbox
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 """manage.py sync_marketplace against an in-process Trendyol sandbox."""
 
-from collections.abc import Iterator
 from io import StringIO
 from typing import Any
 
@@ -10,24 +9,15 @@ from django.core.management import CommandError, call_command
 from marketplaces import services
 from marketplaces.models import Listing, ListingStatus, SyncJob, SyncState
 from marketplaces.sandbox.trendyol import TrendyolSandbox
-from tests.marketplaces.sync_world import SECRET, World, make_world, start_sandbox
+from tests.marketplaces.sync_world import SECRET, World, make_world
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_sync")]
 
-
-@pytest.fixture(autouse=True)
-def _fast_sync(settings: Any) -> None:
-    settings.MARKETPLACE_BATCH_POLL_SECONDS = 0.01
-    settings.MARKETPLACE_RATE_LIMIT = ""
-    settings.MARKETPLACE_RETRY_BASE_SECONDS = 0.01
-    settings.MARKETPLACE_HTTP_MAX_ATTEMPTS = 2
 
 
 @pytest.fixture
-def sandbox() -> Iterator[TrendyolSandbox]:
-    sb = start_sandbox()
-    yield sb
-    sb.stop()
+def sandbox(sync_sandbox: TrendyolSandbox) -> TrendyolSandbox:
+    return sync_sandbox
 
 
 @pytest.fixture
