@@ -318,7 +318,8 @@ class MarketplaceAdapter(ABC):
         """A stock/price item refused only because the same values were just sent."""
         return False
 
-    def seller_status_for(self, status: str) -> str | None:
+    @classmethod
+    def seller_status_for(cls, status: str) -> str | None:
         """The marketplace status a seller sends when our order moves to `status` (None:
         nothing to send)."""
         return None

@@ -481,7 +481,8 @@ class TrendyolAdapter(MarketplaceAdapter):
     def is_identical_refusal(self, result: ItemResult) -> bool:
         return is_identical_request_refusal(result)
 
-    def seller_status_for(self, status: str) -> str | None:
+    @classmethod
+    def seller_status_for(cls, status: str) -> str | None:
         return "Picking" if status == PROCESSING else None
 
     def fetch_order(self, external_id: str) -> MarketplaceOrder | None:

@@ -162,16 +162,23 @@ def mark_stock_changed(
     return accounts
 
 
-def accounts_with_pending_stock() -> QuerySet:
-    """Active accounts with listings on the marketplace whose stock or price changed since
-    the last push (and that are not waiting for a retry)."""
+def stock_to_push(listings: QuerySet | None = None) -> QuerySet:
+    """Listings on the marketplace whose stock or price changed since the last push, not in
+    flight and not waiting for a retry."""
     now = timezone.now()
-    due = (
-        Listing.objects.filter(account=OuterRef("pk"), stock_version__gt=F("pushed_stock_version"))
+    return (
+        (Listing.objects.all() if listings is None else listings)
+        .filter(stock_batch_id="", stock_version__gt=F("pushed_stock_version"))
         .exclude(external_barcode="")
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
     )
-    return MarketplaceAccount.objects.filter(is_active=True).filter(Exists(due))
+
+
+def accounts_with_pending_stock() -> QuerySet:
+    """Active accounts with stock or prices to push."""
+    return MarketplaceAccount.objects.filter(is_active=True).filter(
+        Exists(stock_to_push(Listing.objects.filter(account=OuterRef("pk"))))
+    )
 
 
 def accounts_with_listings_due() -> QuerySet:

@@ -33,13 +33,6 @@ def channel_of(account: MarketplaceAccount) -> str:
     return f"{account.marketplace}:{account.pk}"
 
 
-def account_of_channel(channel: str) -> MarketplaceAccount | None:
-    code, _sep, pk = (channel or "").partition(":")
-    if not pk.isdigit():
-        return None
-    return MarketplaceAccount.objects.filter(pk=int(pk), marketplace=code).first()
-
-
 def _sku_by_barcode(account: MarketplaceAccount, orders: list[MarketplaceOrder]) -> dict[str, str]:
     barcodes = {line.barcode for order in orders for line in order.lines if line.barcode}
     return dict(
@@ -137,19 +130,28 @@ def queue_status_pushes(tenant_id: int, payloads: list[dict[str, Any]], *, send:
     """For `order.status_changed` events of marketplace orders: a StatusPush for each change
     the marketplace should hear about (and has not reported itself), handed to a worker
     when `send` (else the periodic sweep sends it). Returns their ids."""
-    from marketplaces.services.sync import adapter_for
+    from marketplaces.adapters.base import adapter_class
     from orders.models import Order
 
-    ids = []
+    wanted: dict[int, int] = {}  # order id → account id
     for payload in payloads:
-        account = account_of_channel(payload.get("channel") or "")
+        _code, _sep, pk = str(payload.get("channel") or "").partition(":")
+        if pk.isdigit() and str(payload.get("order_id") or "").isdigit():
+            wanted[int(payload["order_id"])] = int(pk)
+    accounts = MarketplaceAccount.objects.in_bulk(set(wanted.values()))
+    orders = (
+        Order.objects.filter(pk__in=wanted, tenant_id=tenant_id)
+        .exclude(external_id=None)
+        .exclude(external_id="")
+    )
+    ids = []
+    for order in orders:
+        account = accounts.get(wanted[order.pk])
         if account is None or account.tenant_id != tenant_id or not account.is_active:
             continue
-        order = Order.objects.filter(pk=payload.get("order_id"), tenant_id=tenant_id).first()
-        if order is None or not order.external_id:
+        if order.channel != channel_of(account):
             continue
-        with adapter_for(account) as adapter:
-            target = adapter.seller_status_for(order.status)
+        target = adapter_class(account.marketplace).seller_status_for(order.status)
         if not target or order.marketplace_status in PUSHED_OR_BEYOND.get(target, {target}):
             continue
         try:

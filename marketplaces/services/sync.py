@@ -34,7 +34,7 @@ from marketplaces.adapters.base import (
 from marketplaces.client import MarketplaceError
 from marketplaces.models import Listing, ListingStatus, MarketplaceAccount, SyncJob, SyncKind
 from marketplaces.services import jobs
-from marketplaces.services.listings import list_variants, unmapped_variant_count
+from marketplaces.services.listings import list_variants, stock_to_push, unmapped_variant_count
 from marketplaces.services.payloads import (
     Offer,
     barcode_of,
@@ -292,12 +292,9 @@ class JobRunner:
             elif creating and self.adapter.is_already_listed(item):
                 known.append(listing.pk)  # on the marketplace already: its content is sent next time
             else:
-                listing.status, listing.last_error = ListingStatus.ERROR, _error_text(item.errors)
-                listing.retry_count += 1
-                listing.next_attempt_at = now + backoff(listing.retry_count)
+                _refused(listing, item, now, errors)
                 listing.batch_id, listing.sent_hash, listing.stock_sent = "", "", {}
                 failed_rows.append(listing)
-                errors.append({"sku": listing.variant.sku, "barcode": item.key, "errors": item.errors})
         settled = {
             "status": ListingStatus.SYNCED, "last_error": "", "retry_count": 0, "next_attempt_at": None,
             "last_synced_at": now, "batch_id": "", "sent_hash": "", "stock_sent": {}, "updated_at": now,
@@ -337,14 +334,7 @@ class JobRunner:
             handle = BatchHandle(batch_id, "stock_price", [lst.external_barcode for lst in listings])
             self._apply_stock_results(listings, self.wait(handle))
         for _round in range(MAX_STOCK_ROUNDS):  # changes made while we pushed join the job
-            now = timezone.now()
-            dirty = (
-                Listing.objects.filter(
-                    account=account, stock_batch_id="", stock_version__gt=F("pushed_stock_version")
-                )
-                .exclude(external_barcode="")
-                .filter(due_filter(now))
-            )
+            dirty = stock_to_push(Listing.objects.filter(account=account))
             count = dirty.count()
             if not count:
                 return
@@ -394,12 +384,9 @@ class JobRunner:
             if item.status == ITEM_SUCCESS or self.adapter.is_identical_refusal(item):
                 accepted.append(listing.pk)
             else:
-                listing.status, listing.last_error = ListingStatus.ERROR, _error_text(item.errors)
-                listing.retry_count += 1
-                listing.next_attempt_at = now + backoff(listing.retry_count)
+                _refused(listing, item, now, errors)
                 listing.stock_batch_id, listing.stock_sent = "", {}
                 failed_rows.append(listing)
-                errors.append({"sku": listing.variant.sku, "barcode": item.key, "errors": item.errors})
         with transaction.atomic():
             Listing.objects.filter(pk__in=accepted).update(
                 **_stock_accepted(), status=ListingStatus.SYNCED, last_error="", retry_count=0,
@@ -410,6 +397,14 @@ class JobRunner:
                 "updated_at",
             ])  # fmt: skip
         self.progress(done=len(accepted), failed=len(failed_rows), errors=errors)
+
+
+def _refused(listing: Listing, item: Any, now: Any, errors: list[dict[str, Any]]) -> None:
+    """Keep the marketplace's refusal on the listing and schedule its retry."""
+    listing.status, listing.last_error = ListingStatus.ERROR, _error_text(item.errors)
+    listing.retry_count += 1
+    listing.next_attempt_at = now + backoff(listing.retry_count)
+    errors.append({"sku": listing.variant.sku, "barcode": item.key, "errors": item.errors})
 
 
 def _stock_accepted() -> dict[str, Any]:
@@ -452,16 +447,7 @@ def run_job(job_id: int, *, worker: str, on_progress: Callable | None = None) ->
 
 
 def has_pending_stock(account: MarketplaceAccount) -> bool:
-    """Listings on the marketplace whose stock or price changed since the last push (and
-    that are not waiting for a retry)."""
-    return (
-        Listing.objects.filter(
-            account=account, stock_batch_id="", stock_version__gt=F("pushed_stock_version")
-        )
-        .exclude(external_barcode="")
-        .filter(due_filter(timezone.now()))
-        .exists()
-    )
+    return stock_to_push(Listing.objects.filter(account=account)).exists()
 
 
 def _record_success(job: SyncJob) -> None:
