@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -19,12 +20,16 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from django.utils.translation import gettext_lazy
+
 # Our order statuses (orders.models.OrderStatus values), repeated here so adapters stay
 # independent of the ORM.
 PENDING, PROCESSING, COMPLETED, CANCELLED, REFUNDED = "pending", "processing", "completed", "cancelled", "refunded"
 
 # Per-item result states.
 ITEM_SUCCESS, ITEM_FAILED, ITEM_PENDING = "success", "failed", "pending"
+#: the error of an item whose synchronous answer was lost with the worker that sent it
+LOST_RESULT = gettext_lazy("The answer to this update was lost when a worker stopped; it is sent again.")
 
 
 @dataclass
@@ -42,6 +47,8 @@ class AccountConfig:
     rate_limit: str | None = None  # "N/period"; None = the MARKETPLACE_RATE_LIMIT setting, "" = none
     timeout: float | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    #: every credential of the account by its key (merchant_id, service_key, client_id…)
+    credentials: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def limiter_key(self) -> str:
@@ -51,7 +58,11 @@ class AccountConfig:
 @dataclass
 class ListingItem:
     """One variant as a marketplace listing. ``attributes`` are already in the
-    marketplace's shape (from the category mapping); ``extra`` is merged into the payload."""
+    marketplace's shape (from the category mapping); ``extra`` is merged into the payload.
+
+    ``barcode`` is the listing's key: what the marketplace knows the item by and what
+    batch results are keyed by (see :meth:`MarketplaceAdapter.listing_key`: the barcode on
+    Trendyol, the seller's SKU elsewhere). ``gtin`` is the variant's own barcode, if any."""
 
     barcode: str
     sku: str
@@ -69,17 +80,21 @@ class ListingItem:
     attributes: list[dict[str, Any]] = field(default_factory=list)
     dimensional_weight: float = 1
     cargo_company_id: int | None = None
+    gtin: str = ""
+    weight_grams: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
 class StockPriceItem:
-    """A stock and/or price change for one listing; None fields are not sent."""
+    """A stock and/or price change for one listing; None fields are not sent. ``barcode``
+    is the listing's key (as on :class:`ListingItem`); ``sku`` the seller's SKU."""
 
     barcode: str
     quantity: int | None = None
     sale_price: Decimal | float | None = None
     list_price: Decimal | float | None = None
+    sku: str = ""
 
 
 @dataclass
@@ -242,6 +257,9 @@ class MarketplaceAdapter(ABC):
 
     def __init__(self, config: AccountConfig) -> None:
         self.config = config
+        #: items per batch sent (the `batch_size` adapter option, at most max_batch_items)
+        self.batch_size = max(1, min(int(config.options.get("batch_size") or self.max_batch_items),
+                                     self.max_batch_items))  # fmt: skip
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
@@ -298,6 +316,34 @@ class MarketplaceAdapter(ABC):
 
     #: the most units one listing may announce (None: no limit)
     max_quantity: ClassVar[int | None] = None
+    #: seconds the marketplace wants between two stock updates of one listing (None: any)
+    min_stock_interval: ClassVar[float | None] = None
+
+    @classmethod
+    def listing_key(cls, barcode: str, sku: str) -> str:
+        """What a variant is known by at the marketplace: its barcode (else its SKU) by
+        default; marketplaces keyed by the seller's stock code override this."""
+        return barcode or sku
+
+    def settled_batch(self, kind: str, results: list[ItemResult]) -> BatchHandle:
+        """A handle for a call the marketplace answered at once (no batch to poll): the
+        results are kept on this adapter and :meth:`settled_result` returns them."""
+        handle = BatchHandle(f"now-{uuid.uuid4().hex}", kind, [r.key for r in results])
+        self._settled = getattr(self, "_settled", {})
+        self._settled[handle.batch_id] = BatchResult(handle.batch_id, True, results)
+        return handle
+
+    def settled_result(self, handle: BatchHandle) -> BatchResult | None:
+        """The results of a handle made by :meth:`settled_batch`, or None for a real batch.
+        A worker that took over a job cannot know what another worker's synchronous call
+        answered: those items are reported failed, to be sent again."""
+        if not handle.batch_id.startswith("now-"):
+            return None
+        result = getattr(self, "_settled", {}).pop(handle.batch_id, None)
+        if result is not None:
+            return result
+        lost = [ItemResult(key, ITEM_FAILED, [str(LOST_RESULT)]) for key in handle.keys]
+        return BatchResult(handle.batch_id, True, lost)
 
     def content_hash(self, item: ListingItem) -> str:
         """Hash of a listing's content without stock and prices (those go separately):

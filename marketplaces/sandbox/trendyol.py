@@ -72,7 +72,8 @@ Control endpoints (no auth): ``GET /__sandbox/state``, ``POST /__sandbox/faults`
 ``POST /__sandbox/orders`` (``{"count", "barcodes"?, "status"?, "sellerId"?, "createdAt"? (ms),
 "interval"? (s)}``),
 ``POST /__sandbox/packages/{id}/status`` (Trendyol-side transitions such as Shipped or
-Cancelled), ``POST /__sandbox/approve``, ``POST /__sandbox/clock`` (``{"advance": s}``)
+Cancelled), ``POST /__sandbox/approve``, ``POST /__sandbox/reject`` (``{"keys", "message"}``:
+refuse those barcodes' create and price/stock items with that message), ``POST /__sandbox/clock`` (``{"advance": s}``)
 and ``POST /__sandbox/reset``.
 """
 
@@ -310,6 +311,7 @@ class TrendyolSandbox:
         self._next_line_id = 4_400_000_001
         self._next_order_number = 10_100_000_001
         self.requests: list[RecordedRequest] = []
+        self.rejected: dict[str, str] = {}  # barcode -> the reason every create/price item of it gets
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         if orders:
@@ -401,9 +403,15 @@ class TrendyolSandbox:
         with self._lock:
             self._clock_offset += seconds
 
+    def reject_items(self, barcodes: list[str], message: str) -> None:
+        """Refuse every create and price/stock item of these barcodes with `message` (tests)."""
+        with self._lock:
+            self.rejected.update(dict.fromkeys(barcodes, message))
+
     def reset(self) -> None:
         """Forget products, batches, packages, requests and rate windows (sellers and faults stay)."""
         with self._lock:
+            self.rejected.clear()
             for seller in self._sellers.values():
                 self._sellers[seller.seller_id] = _Seller(seller.seller_id, seller.api_key, seller.api_secret)
             self.requests.clear()
@@ -663,7 +671,7 @@ class TrendyolSandbox:
         """Why a create item (or, with ``update``, the content of an update item) is refused."""
         if not isinstance(item, dict):
             return ["Item must be a JSON object."]
-        reasons: list[str] = []
+        reasons: list[str] = [self.rejected[item["barcode"]]] if item.get("barcode") in self.rejected else []
         for name in ("barcode", "title", "productMainId", "stockCode"):
             if not isinstance(item.get(name), str) or not item[name].strip():
                 reasons.append(f"{name} is required.")
@@ -832,6 +840,8 @@ class TrendyolSandbox:
         barcode = item.get("barcode")
         if not isinstance(barcode, str) or not barcode:
             return ["barcode is required."]
+        if barcode in self.rejected:
+            return [self.rejected[barcode]]
         product = seller.products.get(barcode)
         if product is None:
             return [f"No product with barcode {barcode} was found."]
@@ -1339,6 +1349,9 @@ def _control(sandbox: TrendyolSandbox, method: str, path: str, raw: bytes) -> tu
     if path == "/approve":
         count = sandbox.approve(body["barcodes"], bool(body.get("approved", True)), seller_id=body.get("sellerId"))
         return 200, {"changed": count}
+    if path == "/reject":
+        sandbox.reject_items(list(body["keys"]), str(body["message"]))
+        return 200, {"rejected": len(body["keys"])}
     if path == "/clock":
         sandbox.advance_clock(float(body.get("advance", 0)))
         return 200, {"now": _ms(sandbox.now())}

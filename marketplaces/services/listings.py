@@ -1,9 +1,10 @@
 """Listings: which variants an account offers, their queries, retries and health."""
 
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -162,16 +163,37 @@ def mark_stock_changed(
     return accounts
 
 
-def stock_to_push(listings: QuerySet | None = None) -> QuerySet:
+def stock_to_push(listings: QuerySet | None = None, *, min_interval: float | None = None) -> QuerySet:
     """Listings on the marketplace whose stock or price changed since the last push, not in
-    flight and not waiting for a retry."""
+    flight and not waiting for a retry. With `min_interval` (seconds the marketplace wants
+    between two updates of one item), listings pushed more recently than that are held."""
     now = timezone.now()
-    return (
+    pending = (
         (Listing.objects.all() if listings is None else listings)
         .filter(stock_batch_id="", stock_version__gt=F("pushed_stock_version"))
         .exclude(external_barcode="")
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
     )
+    if min_interval:
+        pending = pending.filter(
+            Q(last_synced_at__isnull=True) | Q(last_synced_at__lte=now - timedelta(seconds=min_interval))
+        )
+    return pending
+
+
+def seconds_until_stock_due(listings: QuerySet, min_interval: float | None) -> float | None:
+    """How long until the next stock push of these listings may go out: 0 when one may go
+    now, None when nothing waits to be pushed."""
+    pending = stock_to_push(listings)
+    if not min_interval:
+        return 0.0 if pending.exists() else None
+    if stock_to_push(listings, min_interval=min_interval).exists():
+        return 0.0
+    oldest = pending.aggregate(oldest=Min("last_synced_at"))["oldest"]
+    if oldest is None:
+        return None
+    due = oldest + timedelta(seconds=min_interval) - timezone.now()
+    return max(0.0, due.total_seconds())
 
 
 def accounts_with_pending_stock() -> QuerySet:

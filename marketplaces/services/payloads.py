@@ -52,9 +52,12 @@ def _brand_id(account: MarketplaceAccount, brand_name: str) -> int | None:
     return int(value) if value not in (None, "") else None
 
 
-def barcode_of(variant: Any) -> str:
-    """The barcode a variant is listed with: its GTIN, else its SKU."""
-    return variant.barcode or variant.sku
+def barcode_of(variant: Any, adapter: MarketplaceAdapter | type[MarketplaceAdapter] | None = None) -> str:
+    """The key a variant is listed with: by default its GTIN, else its SKU; an adapter
+    decides for its marketplace (:meth:`MarketplaceAdapter.listing_key`)."""
+    if adapter is None:
+        return variant.barcode or variant.sku
+    return adapter.listing_key(variant.barcode or "", variant.sku)
 
 
 def build_offers(
@@ -86,8 +89,10 @@ def build_offers(
             quantity = min(quantity, max_quantity)
         sale = _marked_up(variant.price, markup) or Decimal("0")
         list_price = max(_marked_up(variant.compare_at_price, markup) or sale, sale)
-        barcode = listing.external_barcode or barcode_of(variant)
-        stock = StockPriceItem(barcode=barcode, quantity=quantity, sale_price=sale, list_price=list_price)
+        barcode = listing.external_barcode or barcode_of(variant, adapter)
+        stock = StockPriceItem(
+            barcode=barcode, quantity=quantity, sale_price=sale, list_price=list_price, sku=variant.sku
+        )
         product = variant.product if content else None
         mapping = mappings.get(product.category_id) if product else None
         item = None
@@ -111,6 +116,8 @@ def build_offers(
                 attributes=adapter.mapping_attributes(mapping.attribute_values),
                 dimensional_weight=max(1, round((variant.weight_grams or 0) / 1000)),
                 cargo_company_id=options.get("cargo_company_id"),
+                gtin=variant.barcode or "",
+                weight_grams=variant.weight_grams or 0,
             )
         offers.append(
             Offer(

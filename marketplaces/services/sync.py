@@ -29,12 +29,18 @@ from marketplaces.adapters.base import (
     BatchHandle,
     BatchResult,
     MarketplaceAdapter,
+    adapter_class,
     get_adapter,
 )
 from marketplaces.client import MarketplaceError
 from marketplaces.models import Listing, ListingStatus, MarketplaceAccount, SyncJob, SyncKind
 from marketplaces.services import jobs
-from marketplaces.services.listings import list_variants, stock_to_push, unmapped_variant_count
+from marketplaces.services.listings import (
+    list_variants,
+    seconds_until_stock_due,
+    stock_to_push,
+    unmapped_variant_count,
+)
 from marketplaces.services.payloads import (
     Offer,
     barcode_of,
@@ -70,6 +76,7 @@ def account_config(account: MarketplaceAccount) -> AccountConfig:
         base_url=account.base_url,
         account_key=f"account:{account.pk}",
         options=options,
+        credentials=dict(credentials),
     )
 
 
@@ -226,10 +233,9 @@ class JobRunner:
             or listing.next_attempt_at <= now
         )
 
-    @staticmethod
-    def _key(listing: Listing) -> str:
-        """The barcode a listing is known by at the marketplace (or was sent with)."""
-        return listing.external_barcode or barcode_of(listing.variant)
+    def _key(self, listing: Listing) -> str:
+        """The key a listing is known by at the marketplace (or was sent with)."""
+        return listing.external_barcode or barcode_of(listing.variant, self.adapter)
 
     def _batches(self, offers: list[Offer]) -> Iterator[list[Offer]]:
         """The adapter's batch size at a time: each batch is recorded as in flight right
@@ -334,7 +340,9 @@ class JobRunner:
             handle = BatchHandle(batch_id, "stock_price", [lst.external_barcode for lst in listings])
             self._apply_stock_results(listings, self.wait(handle))
         for _round in range(MAX_STOCK_ROUNDS):  # changes made while we pushed join the job
-            dirty = stock_to_push(Listing.objects.filter(account=account))
+            dirty = stock_to_push(
+                Listing.objects.filter(account=account), min_interval=self.adapter.min_stock_interval
+            )
             count = dirty.count()
             if not count:
                 return
@@ -440,14 +448,16 @@ def run_job(job_id: int, *, worker: str, on_progress: Callable | None = None) ->
         raise
     finish = jobs.finish_job(job)
     _record_success(finish)
-    if finish.kind in (SyncKind.STOCK_PRICE, SyncKind.FULL) and has_pending_stock(finish.account):
-        # changes that arrived after this job's last look, while it still counted as running
-        jobs.request_sync_if_idle(finish.account, SyncKind.STOCK_PRICE, actor="stock change")
+    if finish.kind in (SyncKind.STOCK_PRICE, SyncKind.FULL):
+        # changes that arrived after this job's last look, while it still counted as running,
+        # or held back by the marketplace's minimum interval between two updates of an item
+        wait = seconds_until_stock_due(
+            Listing.objects.filter(account=finish.account),
+            adapter_class(finish.account.marketplace).min_stock_interval,
+        )
+        if wait is not None:
+            jobs.request_sync_if_idle(finish.account, SyncKind.STOCK_PRICE, actor="stock change", countdown=wait)
     return finish.state
-
-
-def has_pending_stock(account: MarketplaceAccount) -> bool:
-    return stock_to_push(Listing.objects.filter(account=account)).exists()
 
 
 def _record_success(job: SyncJob) -> None:

@@ -38,8 +38,9 @@ def start_sandbox(**options: Any) -> TrendyolSandbox:
     return TrendyolSandbox(seller_id=SELLER, api_key=KEY, api_secret=SECRET, **options).start()
 
 
-def make_world(tenant: Any, sandbox: TrendyolSandbox, *, products: int, variants_per_product: int = 1,
-               stock: int = 50, adapter_options: dict | None = None) -> World:  # fmt: skip
+def make_catalogue(tenant: Any, *, products: int, variants_per_product: int = 1, stock: int = 50) -> Category:
+    """Published t-shirts (SKU ``TEE-pppp-v``, 199.90, list price 249.90) with `stock` units
+    each in the default warehouse; returns their category."""
     rows = [
         {"sku": f"TEE-{p:04d}-{v}", "product_key": f"TEE-{p:04d}", "title": f"Pamuk tişört {p}",
          "name": f"Beden {v}", "price": "199.90", "compare_at_price": "249.90", "vat_rate": "20",
@@ -57,6 +58,12 @@ def make_world(tenant: Any, sandbox: TrendyolSandbox, *, products: int, variants
         {(v.pk, warehouse.pk): stock for v in Variant.objects.filter(tenant=tenant)},
         reason="manual",
     )
+    return category
+
+
+def make_world(tenant: Any, sandbox: TrendyolSandbox, *, products: int, variants_per_product: int = 1,
+               stock: int = 50, adapter_options: dict | None = None) -> World:  # fmt: skip
+    category = make_catalogue(tenant, products=products, variants_per_product=variants_per_product, stock=stock)
     account = services.connect_account(
         tenant=tenant, marketplace="trendyol", name="Trendyol TR", base_url=sandbox.base_url,
         credentials={"seller_id": SELLER, "api_key": KEY, "api_secret": SECRET},

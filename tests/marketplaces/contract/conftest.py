@@ -1,0 +1,50 @@
+"""Fixtures of the contract suite: one run per marketplace kit."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from catalog.models import Category, Variant
+from marketplaces.adapters.base import adapter_class
+from marketplaces.models import MarketplaceAccount
+from tests.marketplaces.contract.kit import MarketplaceKit
+from tests.marketplaces.contract.kits import KITS
+from tests.marketplaces.sync_world import fast_sync, make_catalogue  # noqa: F401 - fixture
+
+PRODUCTS, VARIANTS_PER_PRODUCT, STOCK = 100, 5, 50
+
+
+@dataclass
+class ContractWorld:
+    kit: MarketplaceKit
+    sandbox: Any
+    tenant: Any
+    account: MarketplaceAccount
+    category: Category
+
+    def variants(self) -> list[Variant]:
+        return list(Variant.objects.filter(tenant=self.tenant).order_by("sku"))
+
+    def key(self, variant: Variant) -> str:
+        return adapter_class(self.kit.code).listing_key(variant.barcode or "", variant.sku)
+
+
+@pytest.fixture(params=KITS, ids=lambda kit: kit.code)
+def kit(request: Any) -> MarketplaceKit:
+    return request.param
+
+
+@pytest.fixture
+def contract_sandbox(kit: MarketplaceKit) -> Iterator[Any]:
+    sandbox = kit.start_sandbox()
+    yield sandbox
+    sandbox.stop()
+
+
+def contract_world(kit: MarketplaceKit, sandbox: Any, tenant: Any, *, products: int = PRODUCTS,
+                   adapter_options: dict | None = None) -> ContractWorld:  # fmt: skip
+    category = make_catalogue(tenant, products=products, variants_per_product=VARIANTS_PER_PRODUCT, stock=STOCK)
+    account = kit.connect(tenant, sandbox, category, adapter_options=adapter_options)
+    return ContractWorld(kit, sandbox, tenant, account, category)
