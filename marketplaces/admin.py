@@ -30,9 +30,12 @@ ADMIN_CSS = {"all": ["marketplaces/admin.css"]}
 
 #: every credential key of every marketplace, each with the marketplaces that use it
 CREDENTIAL_KEYS: dict[str, list[str]] = {}
+#: every credential key with the codes of the marketplaces that use it
+CREDENTIAL_CODES: dict[str, list[str]] = {}
 for _spec in services.MARKETPLACES.values():
     for _key in (*_spec.credential_fields, *_spec.optional_credential_fields):
         CREDENTIAL_KEYS.setdefault(_key, []).append(str(_spec.label))
+        CREDENTIAL_CODES.setdefault(_key, []).append(_spec.code)
 
 
 def _credential_field_name(key: str) -> str:
@@ -45,7 +48,11 @@ def _credential_input(key: str, used_by: list[str]) -> forms.CharField:
         required=False,
         max_length=services.MAX_CREDENTIAL_LENGTH,
         strip=True,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        widget=forms.PasswordInput(
+            render_value=False,
+            # the add form shows only the keys of the chosen marketplace (account_form.js)
+            attrs={"autocomplete": "new-password", "data-marketplaces": " ".join(CREDENTIAL_CODES[key])},
+        ),
         help_text=format_lazy(_("Used by: {marketplaces}."), marketplaces=", ".join(used_by)),
     )
 
@@ -161,6 +168,18 @@ class MarketplaceAccountAdmin(AccountSyncMixin, TenantScopedAdmin):
 
     class Media:
         css = ADMIN_CSS
+        js = ["marketplaces/account_form.js"]
+
+    def get_fieldsets(self, request: HttpRequest, obj: MarketplaceAccount | None = None) -> list:
+        """An existing account shows only its marketplace's credential keys."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not obj.marketplace:
+            return fieldsets
+        spec = services.MARKETPLACES[obj.marketplace]
+        keys = [*spec.credential_fields, *spec.optional_credential_fields]
+        name, options = fieldsets[1]
+        fields = ["credentials_state", *[_credential_field_name(k) for k in keys]]
+        return [fieldsets[0], (name, {**options, "fields": fields}), *fieldsets[2:]]
 
     @admin.display(description=_("credentials"))
     def credentials_state(self, account: MarketplaceAccount) -> str:

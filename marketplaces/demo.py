@@ -93,3 +93,38 @@ def seed_sandbox_account(tenant: Any) -> tuple[MarketplaceAccount, bool]:
                       "marketplace_category_name": category_name, "attribute_values": attributes},
         )  # fmt: skip
     return account, created
+
+
+@transaction.atomic
+def seed_other_sandbox_accounts(tenant: Any) -> list[tuple[MarketplaceAccount, bool]]:
+    """An account on the local sandbox of every other marketplace that has one (its
+    ``DEMO``: port, credentials, settings, category mappings), as
+    `manage.py marketplace_sandbox <code>` serves it. Returns [(account, created)]."""
+    from catalog.models import Category
+    from marketplaces.models import Marketplace
+    from marketplaces.sandbox import SANDBOXES, sandbox_module
+
+    seeded = []
+    for code in SANDBOXES:
+        if code == Marketplace.TRENDYOL:
+            continue
+        demo = sandbox_module(code).DEMO
+        name = f"{Marketplace(code).label} sandbox"
+        account = MarketplaceAccount.objects.filter(tenant=tenant, name=name).first()
+        created = account is None
+        if account is None:
+            account = services.connect_account(
+                tenant=tenant, marketplace=code, name=name,
+                base_url=f"http://127.0.0.1:{demo['port']}{demo.get('base_path', '')}",
+                credentials=demo["credentials"], settings=demo.get("settings", {}), actor="seed_demo",
+            )  # fmt: skip
+        mappings = demo.get("category_mappings", {})
+        for category in Category.objects.filter(tenant=tenant, name__in=mappings):
+            category_id, category_name, attributes = mappings[category.name]
+            CategoryMapping.objects.get_or_create(
+                account=account, category=category,
+                defaults={"tenant": tenant, "marketplace_category_id": str(category_id),
+                          "marketplace_category_name": category_name, "attribute_values": attributes},
+            )  # fmt: skip
+        seeded.append((account, created))
+    return seeded

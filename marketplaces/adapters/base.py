@@ -83,6 +83,9 @@ class ListingItem:
     gtin: str = ""
     weight_grams: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    #: the mapped marketplace category id as text (for ids that are not numbers, e.g.
+    #: Amazon's product type "SHIRT"; ``category_id`` is None then)
+    category_code: str = ""
 
 
 @dataclass
@@ -182,7 +185,7 @@ class OrderPull:
 
 @dataclass
 class Category:
-    id: int
+    id: int | str  # str where the marketplace names its categories (Amazon product types)
     name: str
     parent_id: int | None
     children: list[Category] = field(default_factory=list)
@@ -199,7 +202,7 @@ class Category:
 
 @dataclass
 class CategoryAttribute:
-    id: int
+    id: int | str
     name: str
     required: bool
     allow_custom: bool
@@ -309,7 +312,7 @@ class MarketplaceAdapter(ABC):
         """The category tree (roots with their children)."""
 
     @abstractmethod
-    def fetch_category_attributes(self, category_id: int) -> list[CategoryAttribute]:
+    def fetch_category_attributes(self, category_id: int | str) -> list[CategoryAttribute]:
         """The attributes of a leaf category."""
 
     # ---- hooks with defaults (the sync services call these) ------------------------------
@@ -318,6 +321,9 @@ class MarketplaceAdapter(ABC):
     max_quantity: ClassVar[int | None] = None
     #: seconds the marketplace wants between two stock updates of one listing (None: any)
     min_stock_interval: ClassVar[float | None] = None
+    #: whether a created listing has its stock and price on the marketplace; when not (a
+    #: catalogue entry first, the offer apart), the stock is pushed after the create
+    create_carries_stock: ClassVar[bool] = True
 
     @classmethod
     def listing_key(cls, barcode: str, sku: str) -> str:

@@ -306,10 +306,10 @@ class JobRunner:
             "last_synced_at": now, "batch_id": "", "sent_hash": "", "stock_sent": {}, "updated_at": now,
         }  # fmt: skip
         with transaction.atomic():
+            stock = _stock_accepted() if self.adapter.create_carries_stock else {}  # else pushed next
             Listing.objects.filter(pk__in=created).update(
-                **settled, external_barcode=KT("stock_sent__barcode"), payload_hash=F("sent_hash"),
-                **_stock_accepted(),
-            )  # fmt: skip
+                **settled, external_barcode=KT("stock_sent__barcode"), payload_hash=F("sent_hash"), **stock
+            )
             Listing.objects.filter(pk__in=known).update(
                 **settled, external_barcode=KT("stock_sent__barcode"), payload_hash=""
             )
@@ -448,8 +448,9 @@ def run_job(job_id: int, *, worker: str, on_progress: Callable | None = None) ->
         raise
     finish = jobs.finish_job(job)
     _record_success(finish)
-    if finish.kind in (SyncKind.STOCK_PRICE, SyncKind.FULL):
+    if finish.kind in (SyncKind.STOCK_PRICE, SyncKind.FULL, SyncKind.CATALOG):
         # changes that arrived after this job's last look, while it still counted as running,
+        # listings just created whose offer goes apart (create_carries_stock false),
         # or held back by the marketplace's minimum interval between two updates of an item
         wait = seconds_until_stock_due(
             Listing.objects.filter(account=finish.account),

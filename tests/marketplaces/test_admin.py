@@ -143,3 +143,22 @@ def test_sync_jobs_are_read_only_with_a_progress_bar(owner: Any, admin_client_fo
     assert 'name="_save"' not in detail
     assert client.get("/admin/marketplaces/syncjob/add/").status_code == 403
     assert SyncJob.objects.get().state == "running"
+
+
+def test_an_account_form_shows_only_its_marketplaces_credential_keys(owner: Any, admin_client_for: Any) -> None:
+    client = admin_client_for(owner)
+    add_page = client.get(ADD_URL).content.decode()
+    assert 'name="credential_app_key"' in add_page and 'data-marketplaces="n11"' in add_page
+    assert "marketplaces/account_form.js" in add_page  # hides the other marketplaces' keys
+
+    response = client.post(ADD_URL, {
+        "marketplace": "n11", "name": "N11", "seller_id": "n11-store", "base_url": "", "settings": "{}",
+        "is_active": "on", "credential_app_key": "n11-app-key-1", "credential_app_secret": "n11-app-secret-1",
+    })  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:2000]
+    account = MarketplaceAccount.objects.get(marketplace="n11")
+    page = client.get(_change_url("marketplaceaccount", account.pk)).content.decode()
+
+    assert 'name="credential_app_key"' in page and 'name="credential_app_secret"' in page
+    assert 'name="credential_api_key"' not in page and 'name="credential_service_key"' not in page
+    assert "n11-app-secret-1" not in page

@@ -58,13 +58,21 @@ class Command(BaseCommand):
         created |= marketplace_demo.seed_catalogue(tenant)
         account, account_created = marketplace_demo.seed_sandbox_account(tenant)
         created |= account_created
+        others = marketplace_demo.seed_other_sandbox_accounts(tenant)
+        created |= any(other_created for _account, other_created in others)
         if opts["quiet_if_present"] and not created:
             return
         self.stdout.write(_("Demo logins (admin at /admin/, API at /api/auth/login):"))
         for username, _email, password, role in DEMO_USERS:
-            self.stdout.write(f"  {username:<15} {password:<26} {role.label} of “{tenant.name}”")
+            who = _("%(role)s of “%(tenant)s”") % {"role": role.label, "tenant": tenant.name}
+            self.stdout.write(f"  {username:<15} {password:<26} {who}")
         self.stdout.write(f"  {admin_name:<15} {admin_password:<26} " + _("platform superuser"))
         self.stdout.write(
             _("Marketplace account “%(name)s” talks to %(url)s: run `manage.py marketplace_sandbox trendyol`, "
               "then “Sync now” on the account in the admin.") % {"name": account.name, "url": account.base_url}
         )  # fmt: skip
+        for other, _created in others:
+            self.stdout.write(
+                _("Marketplace account “%(name)s” talks to %(url)s: run `manage.py marketplace_sandbox %(code)s`.")
+                % {"name": other.name, "url": other.base_url, "code": other.marketplace}
+            )
