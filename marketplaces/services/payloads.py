@@ -116,6 +116,7 @@ def build_offers(
                 attributes=adapter.mapping_attributes(mapping.attribute_values),
                 dimensional_weight=max(1, round((variant.weight_grams or 0) / 1000)),
                 cargo_company_id=options.get("cargo_company_id"),
+                category_code=mapping.marketplace_category_id,
                 gtin=variant.barcode or "",
                 weight_grams=variant.weight_grams or 0,
             )
