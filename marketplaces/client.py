@@ -299,8 +299,12 @@ class MarketplaceHttpClient:
                 setattr(self.stats, name, getattr(self.stats, name) + value)
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                json: Any = None, headers: Mapping[str, str] | None = None) -> Any:
+                json: Any = None, headers: Mapping[str, str] | None = None, files: Any = None,
+                content: bytes | None = None, raw: bool = False) -> Any:
         """Send one logical request and return its parsed JSON body (None when empty).
+        ``files`` sends a multipart/form-data body (httpx's ``files``) instead of JSON;
+        ``content`` sends these bytes as the body as they are (set the Content-Type header);
+        ``raw`` returns the answer's body as bytes, unparsed (e.g. a compressed document).
 
         Raises :class:`MarketplaceError` when the answer is a final error or every attempt
         failed."""
@@ -320,7 +324,8 @@ class MarketplaceHttpClient:
             self._count(attempts=1)
             retry_after: float | None = None
             try:
-                response = self._http.request(method, path, params=params, json=json, headers=headers)
+                response = self._http.request(method, path, params=params, json=json, headers=headers,
+                                              files=files, content=content)
             except httpx.TransportError as exc:  # timeouts, refused or dropped connections
                 self._count(network_errors=1)
                 kind = type(exc).__name__
@@ -335,7 +340,7 @@ class MarketplaceHttpClient:
                 if response.status_code < 400:
                     logger.debug("marketplace %s %s -> %d (attempt %d)", method, path, response.status_code,
                                  attempt, extra={"account": self.account_key})
-                    return _body_of(response)
+                    return response.content if raw else _body_of(response)
                 body = _body_of(response)
                 retryable = response.status_code in RETRYABLE_STATUSES
                 error = MarketplaceError(

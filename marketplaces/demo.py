@@ -117,6 +117,7 @@ def seed_other_sandbox_accounts(tenant: Any) -> list[tuple[MarketplaceAccount, b
                 tenant=tenant, marketplace=code, name=name,
                 base_url=f"http://127.0.0.1:{demo['port']}{demo.get('base_path', '')}",
                 credentials=demo["credentials"], settings=demo.get("settings", {}), actor="seed_demo",
+                seller_id=demo.get("seller_id", ""),  # for marketplaces whose credentials carry none (N11)
             )  # fmt: skip
         mappings = demo.get("category_mappings", {})
         for category in Category.objects.filter(tenant=tenant, name__in=mappings):

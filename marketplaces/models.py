@@ -130,6 +130,7 @@ class Listing(models.Model):
     pushed_price = models.DecimalField(
         _("price on the marketplace"), max_digits=12, decimal_places=2, null=True, blank=True
     )
+    stock_pushed_at = models.DateTimeField(_("stock and price last accepted"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -80,6 +80,7 @@ class ListingItem:
     attributes: list[dict[str, Any]] = field(default_factory=list)
     dimensional_weight: float = 1
     cargo_company_id: int | None = None
+    brand_name: str = ""
     gtin: str = ""
     weight_grams: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
@@ -281,6 +282,11 @@ class MarketplaceAdapter(ABC):
     def push_listings(self, items: Iterable[ListingItem]) -> list[BatchHandle]:
         """Create listings; one handle per batch sent."""
 
+    @classmethod
+    def can_update_listings(cls) -> bool:
+        """Whether the marketplace has a content update apart from a create."""
+        return cls.update_listings is not MarketplaceAdapter.update_listings
+
     def update_listings(self, items: Iterable[ListingItem]) -> list[BatchHandle]:
         """Send the content (title, description, images, attributes…) of listings the
         marketplace already has; one handle per batch sent, polled with :meth:`poll_batch`.
@@ -375,6 +381,12 @@ class MarketplaceAdapter(ABC):
         """The marketplace status a seller sends when our order moves to `status` (None:
         nothing to send)."""
         return None
+
+    @classmethod
+    def has_reached(cls, target: str, marketplace_status: str) -> bool:
+        """Whether an order the marketplace has in `marketplace_status` is at or past the
+        seller status `target` already (then it is not pushed)."""
+        return marketplace_status == target
 
     def fetch_order(self, external_id: str) -> MarketplaceOrder | None:
         """One order as the marketplace has it now (None if unknown)."""

@@ -97,6 +97,11 @@ STATUS_MAP: dict[str, str] = {
     "Returned": REFUNDED,
 }
 SELLER_STATUSES = ("Picking", "Invoiced")
+#: package statuses at or past the point a seller's push would move the package to
+REACHED = {
+    "Picking": {"Picking", "Invoiced", "Shipped", "Delivered", "UnDelivered", "AtCollectionPoint", "Cancelled",
+                "Returned", "UnSupplied", "Repack", "UnPacked"},
+}  # fmt: skip
 
 
 def map_status(marketplace_status: str) -> str:
@@ -484,6 +489,10 @@ class TrendyolAdapter(MarketplaceAdapter):
     @classmethod
     def seller_status_for(cls, status: str) -> str | None:
         return "Picking" if status == PROCESSING else None
+
+    @classmethod
+    def has_reached(cls, target: str, marketplace_status: str) -> bool:
+        return marketplace_status in REACHED.get(target, {target})
 
     def fetch_order(self, external_id: str) -> MarketplaceOrder | None:
         now = datetime.now(UTC)

@@ -15,6 +15,9 @@ from marketplaces.sandbox.trendyol import TrendyolSandbox
 #: marketplace code → "module:class" of its sandbox
 SANDBOXES: dict[str, str] = {
     "trendyol": "marketplaces.sandbox.trendyol:TrendyolSandbox",
+    "hepsiburada": "marketplaces.sandbox.hepsiburada:HepsiburadaSandbox",
+    "n11": "marketplaces.sandbox.n11:N11Sandbox",
+    "ozon": "marketplaces.sandbox.ozon:OzonSandbox",
 }
 
 

@@ -176,7 +176,7 @@ def stock_to_push(listings: QuerySet | None = None, *, min_interval: float | Non
     )
     if min_interval:
         pending = pending.filter(
-            Q(last_synced_at__isnull=True) | Q(last_synced_at__lte=now - timedelta(seconds=min_interval))
+            Q(stock_pushed_at__isnull=True) | Q(stock_pushed_at__lte=now - timedelta(seconds=min_interval))
         )
     return pending
 
@@ -189,7 +189,7 @@ def seconds_until_stock_due(listings: QuerySet, min_interval: float | None) -> f
         return 0.0 if pending.exists() else None
     if stock_to_push(listings, min_interval=min_interval).exists():
         return 0.0
-    oldest = pending.aggregate(oldest=Min("last_synced_at"))["oldest"]
+    oldest = pending.aggregate(oldest=Min("stock_pushed_at"))["oldest"]
     if oldest is None:
         return None
     due = oldest + timedelta(seconds=min_interval) - timezone.now()

@@ -22,13 +22,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 IMPORT_CHUNK = 200
-#: marketplace statuses at or past the point a seller's push would move the order to
-PUSHED_OR_BEYOND = {
-    "Picking": {"Picking", "Invoiced", "Shipped", "Delivered", "UnDelivered", "AtCollectionPoint", "Cancelled",
-                "Returned", "UnSupplied", "Repack", "UnPacked"},
-}  # fmt: skip
-
-
 def channel_of(account: MarketplaceAccount) -> str:
     return f"{account.marketplace}:{account.pk}"
 
@@ -151,8 +144,9 @@ def queue_status_pushes(tenant_id: int, payloads: list[dict[str, Any]], *, send:
             continue
         if order.channel != channel_of(account):
             continue
-        target = adapter_class(account.marketplace).seller_status_for(order.status)
-        if not target or order.marketplace_status in PUSHED_OR_BEYOND.get(target, {target}):
+        adapter = adapter_class(account.marketplace)
+        target = adapter.seller_status_for(order.status)
+        if not target or adapter.has_reached(target, order.marketplace_status or ""):
             continue
         try:
             with transaction.atomic():

@@ -117,6 +117,7 @@ def build_offers(
                 dimensional_weight=max(1, round((variant.weight_grams or 0) / 1000)),
                 cargo_company_id=options.get("cargo_company_id"),
                 category_code=mapping.marketplace_category_id,
+                brand_name=product.brand.name if product.brand_id else "",
                 gtin=variant.barcode or "",
                 weight_grams=variant.weight_grams or 0,
             )

@@ -223,7 +223,8 @@ class JobRunner:
             if creates:
                 self._send(creates, self.adapter.push_listings, "listings")
             if updates:
-                self._send(updates, self.adapter.update_listings, "listings_update")
+                update = self.adapter.update_listings if self.adapter.can_update_listings() else self.adapter.push_listings
+                self._send(updates, update, "listings_update")
 
     @staticmethod
     def _due(listing: Listing, now: Any) -> bool:
@@ -424,6 +425,7 @@ def _stock_accepted() -> dict[str, Any]:
         "stock_price_hash": KT("stock_sent__hash"),
         "pushed_quantity": Cast(KT("stock_sent__quantity"), models.IntegerField()),
         "pushed_price": Cast(KT("stock_sent__price"), models.DecimalField(max_digits=12, decimal_places=2)),
+        "stock_pushed_at": timezone.now(),
     }
 
 

@@ -1,5 +1,7 @@
 """seed_demo: the demo tenant, its users and a platform admin, idempotently."""
 
+import json
+import re
 from io import StringIO
 
 import pytest
@@ -10,6 +12,7 @@ from accounts.models import Role, Tenant, User
 from catalog.models import Product, StockMovement, Variant
 from marketplaces import services
 from marketplaces.models import CategoryMapping, Listing, ListingStatus, MarketplaceAccount
+from marketplaces.sandbox import SANDBOXES, sandbox_class, sandbox_module
 from marketplaces.sandbox.trendyol import TrendyolSandbox
 from meschain.models import AuditLog
 
@@ -33,7 +36,8 @@ def _counts() -> tuple[int, ...]:
 def test_seed_demo_creates_the_demo_and_prints_the_logins():
     output = _seed()
 
-    assert output.splitlines() == [
+    lines = output.splitlines()
+    assert lines[:5] == [
         "Demo logins (admin at /admin/, API at /api/auth/login):",
         "  demo-owner      Bazaar-Lantern-2026        Owner of “Demo Store”",
         "  demo-operator   Cargo-Ready-4711           Operator of “Demo Store”",
@@ -41,6 +45,8 @@ def test_seed_demo_creates_the_demo_and_prints_the_logins():
         "Marketplace account “Trendyol sandbox” talks to http://127.0.0.1:8100/integration: run "
         "`manage.py marketplace_sandbox trendyol`, then “Sync now” on the account in the admin.",
     ]
+    others = sorted(set(SANDBOXES) - {"trendyol"})
+    assert sorted(re.search(r"marketplace_sandbox (\w+)`", line).group(1) for line in lines[5:]) == others
     tenant = Tenant.objects.get(slug="demo")
     assert {(u.username, u.role, u.tenant_id) for u in User.objects.filter(is_superuser=False)} == {
         ("demo-owner", Role.OWNER, tenant.pk),
@@ -57,7 +63,7 @@ def test_seed_demo_is_idempotent():
     second = _seed()
 
     assert _counts() == counts
-    assert counts[:2] == (1, 3) and counts[3:5] == (5, 10) and counts[6:] == (1, 4)
+    assert counts[:2] == (1, 3) and counts[3:5] == (5, 10) and counts[6:] == (len(SANDBOXES), 4 * len(SANDBOXES))
     assert second == first
     assert _seed("--quiet-if-present") == ""
     assert _counts() == counts
@@ -95,7 +101,7 @@ def test_the_demo_account_talks_to_the_sandbox_and_its_catalogue_syncs(settings)
     settings.MARKETPLACE_BATCH_POLL_SECONDS = 0.01
     settings.MARKETPLACE_RATE_LIMIT = ""
     _seed()
-    account = MarketplaceAccount.objects.get(tenant__slug="demo")
+    account = MarketplaceAccount.objects.get(tenant__slug="demo", marketplace="trendyol")
     assert (account.name, account.seller_id) == ("Trendyol sandbox", "100000")
     assert account.base_url == "http://127.0.0.1:8100/integration"
     assert account.settings["default_brand_id"] == 1791
@@ -111,3 +117,32 @@ def test_the_demo_account_talks_to_the_sandbox_and_its_catalogue_syncs(settings)
     finally:
         sandbox.stop()
     assert Listing.objects.filter(status=ListingStatus.SYNCED).count() == 10
+
+
+@pytest.mark.parametrize("code", sorted(set(SANDBOXES) - {"trendyol"}))
+def test_every_other_demo_account_talks_to_its_sandbox(settings, code):
+    """The demo account of each marketplace uses the keys, options and category mappings its
+    `marketplace_sandbox` serves: a full sync lists every demo variant (on a free port)."""
+    settings.MARKETPLACE_BATCH_POLL_SECONDS = 0.01
+    settings.MARKETPLACE_RATE_LIMIT = ""
+    _seed()
+    account = MarketplaceAccount.objects.get(tenant__slug="demo", marketplace=code)
+    demo = sandbox_module(code).DEMO
+    assert account.base_url == f"http://127.0.0.1:{demo['port']}{demo.get('base_path', '')}"
+    assert CategoryMapping.objects.filter(account=account).count() == 4
+    sandbox = sandbox_class(code).from_options(  # as `marketplace_sandbox` starts it
+        host="127.0.0.1", port=0, seed=0, fail_rate=0.0, rate_limit_rate=None, error_rate=None, drop_rate=None,
+        delay=0.0, slow_rate=1.0, batch_delay=0.0, orders=0,
+    )
+    sandbox.start()
+    try:
+        moved = json.loads(json.dumps(account.settings).replace(f":{demo['port']}", f":{sandbox.port}"))
+        services.update_account(account, actor="test", changes={
+            "base_url": account.base_url.replace(f":{demo['port']}", f":{sandbox.port}"), "settings": moved})
+        job = services.request_sync(account, "full", actor="test", enqueue=False)
+        outcome = services.run_job(job.pk, worker="test")
+        job.refresh_from_db()
+        assert outcome == "succeeded", (job.message, job.errors[:3])
+    finally:
+        sandbox.stop()
+    assert Listing.objects.filter(account=account, status=ListingStatus.SYNCED).count() == 10

@@ -2,13 +2,15 @@
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db.models import F
 
 from catalog.models import Category, Variant
 from marketplaces.adapters.base import adapter_class
-from marketplaces.models import MarketplaceAccount
+from marketplaces.models import Listing, MarketplaceAccount
 from tests.marketplaces.contract.kit import MarketplaceKit
 from tests.marketplaces.contract.kits import KITS
 from tests.marketplaces.sync_world import fast_sync, make_catalogue  # noqa: F401 - fixture
@@ -41,6 +43,18 @@ def contract_sandbox(kit: MarketplaceKit) -> Iterator[Any]:
     sandbox = kit.start_sandbox()
     yield sandbox
     sandbox.stop()
+
+
+def let_the_stock_interval_pass(world: ContractWorld) -> None:
+    """Move both clocks past the marketplace's minimum interval between two stock updates
+    of an item (Ozon: 2 minutes): our record of the last push, and the sandbox's clock."""
+    interval = adapter_class(world.kit.code).min_stock_interval
+    if not interval:
+        return
+    Listing.objects.filter(account=world.account).exclude(stock_pushed_at=None).update(
+        stock_pushed_at=F("stock_pushed_at") - timedelta(seconds=interval + 1)
+    )
+    world.kit.age_stock_updates(world.sandbox, interval + 1)
 
 
 def contract_world(kit: MarketplaceKit, sandbox: Any, tenant: Any, *, products: int = PRODUCTS,

@@ -93,5 +93,9 @@ class MarketplaceKit(ABC):
     def order_status(self, sandbox: Any, external_id: str) -> str:
         """The marketplace's status of an order (or package) as it has it now."""
 
+    def age_stock_updates(self, sandbox: Any, seconds: float) -> None:
+        """Make the stock updates the marketplace recorded `seconds` older, for a marketplace
+        with a minimum interval between two updates of an item."""
+
     #: the marketplace status an order has once we moved it to processing
     processing_status: str

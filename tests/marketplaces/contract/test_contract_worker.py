@@ -16,7 +16,7 @@ from marketplaces.models import Listing, ListingStatus, SyncJob, SyncState
 from orders.models import Order, OrderLine
 from orders.services import change_status
 from tests.celery_worker import celery_workers
-from tests.marketplaces.contract.conftest import contract_world
+from tests.marketplaces.contract.conftest import contract_world, let_the_stock_interval_pass
 from tests.marketplaces.test_sync_worker import WORKER_ENV
 
 pytestmark = [
@@ -61,6 +61,9 @@ def test_the_contract_with_a_worker(kit: Any, contract_sandbox: Any, make_tenant
     assert kit.listed_keys(sandbox) == {world.key(v) for v in world.variants()}
     assert Listing.objects.filter(account=account, status=ListingStatus.SYNCED).count() == 500
 
+    wait_for(lambda: not SyncJob.objects.filter(account=account, state__in=("queued", "running")).exists(),
+             what="the jobs that follow the catalogue")  # fmt: skip
+    let_the_stock_interval_pass(world)
     changed = world.variants()[:20]
     for variant in changed:  # stock changes travel as events into one stock job
         stock_services.adjust(tenant.pk, variant.pk, delta=-4, actor="test")
