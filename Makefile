@@ -15,7 +15,10 @@ $(BIN)/.installed: requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
+# compiled translations (locale/*/LC_MESSAGES/*.mo) are built here, not committed;
+# compilemessages needs GNU gettext's msgfmt and skips catalogues already up to date
 install: $(BIN)/.installed
+	$(BIN)/python manage.py compilemessages --ignore=$(VENV) --verbosity=0
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput

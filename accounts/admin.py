@@ -3,24 +3,32 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.forms import SetPasswordMixin
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
 from accounts.models import ApiKey, Tenant, User, UserStatus
+from accounts.services import two_factor
 from meschain.admin import TenantScopedAdmin
 from meschain.errors import DomainError
 from meschain.tenancy import sees_all_tenants
 
+# Devices hold the two-factor secrets: managed only through the account pages.
+for _device_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device_model):
+        admin.site.unregister(_device_model)
+
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "is_active", "created_at"]
+    list_display = ["name", "slug", "is_active", "require_two_factor", "created_at"]
     search_fields = ["name", "slug"]
-    list_filter = ["is_active"]
+    list_filter = ["is_active", "require_two_factor"]
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser
@@ -55,19 +63,56 @@ class UserChangeForm(forms.ModelForm):
 
 @admin.register(User)
 class UserAdmin(TenantScopedAdmin):
-    list_display = ["username", "email", "full_name", "role", "status", "last_login"]
+    list_display = ["username", "email", "full_name", "role", "status", "two_factor_on", "last_login"]
     list_filter = ["role", "status"]
     search_fields = ["username", "email", "first_name", "last_name"]
     ordering = ["username"]
     list_select_related = ["tenant"]
     readonly_fields = ["username", "last_login", "date_joined"]
+    actions = ["turn_off_two_factor"]
+
+    @admin.action(
+        description=_("Turn off two-factor authentication (lost phone) for selected users"),
+        permissions=["change"],
+    )
+    def turn_off_two_factor(self, request: HttpRequest, queryset: QuerySet) -> None:
+        done = 0
+        for user in queryset:
+            if user.pk == request.user.pk or not two_factor.is_enabled(user):
+                continue
+            try:
+                two_factor.disable(user, actor=request.user)
+            except DomainError as exc:
+                self.message_user(request, str(exc.message), messages.ERROR)
+                return
+            done += 1
+        self.message_user(
+            request,
+            ngettext(
+                "Two-factor authentication turned off for %(count)d user.",
+                "Two-factor authentication turned off for %(count)d users.",
+                done,
+            )
+            % {"count": done},
+            messages.SUCCESS,
+        )
 
     @admin.display(description=_("name"))
     def full_name(self, user: User) -> str:
         return user.get_full_name()
 
+    @admin.display(description=_("two-factor"), boolean=True, ordering="has_two_factor")
+    def two_factor_on(self, user: User) -> bool:
+        return user.has_two_factor
+
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).exclude(status=UserStatus.DELETED)
+        confirmed = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+        return (
+            super()
+            .get_queryset(request)
+            .exclude(status=UserStatus.DELETED)
+            .annotate(has_two_factor=Exists(confirmed))
+        )
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         kwargs["form"] = UserChangeForm if obj is not None else UserAddForm

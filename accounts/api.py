@@ -47,6 +47,12 @@ class LoginView(APIView):
         responses={200: TokenPairSerializer},
         auth=[],
         summary="Log in with username or email and password; get a JWT pair.",
+        description=(
+            "A user with two-factor authentication on also sends `otp_code`: without it the "
+            "answer is 401 `OTP_REQUIRED`, with a wrong one 401 `OTP_INVALID` (a failed login, "
+            "counted towards the lockout). A user whose organisation requires two-factor "
+            "authentication and who has not set it up gets 403 `TWO_FACTOR_SETUP_REQUIRED`."
+        ),
     )
     def post(self, request: Request) -> Response:
         form = LoginSerializer(data=request.data)
@@ -55,6 +61,7 @@ class LoginView(APIView):
             request._request,
             identifier=form.validated_data["identifier"],
             password=form.validated_data["password"],
+            otp_code=form.validated_data.get("otp_code") or None,
         )
         refresh = RefreshToken.for_user(user)
         prefetch_related_objects([user], user_permissions_prefetch())  # the row itself is loaded

@@ -15,6 +15,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from accounts import services
 from accounts.models import ApiKey, User
 from accounts.permissions import IsTenantUser
+from accounts.services import two_factor
 
 
 class ApiKeyPrincipal:
@@ -86,7 +87,14 @@ class TenantJWTAuthentication(JWTAuthentication):
 
 
 class CsrfSessionAuthentication(SessionAuthentication):
-    """The admin's session, with CSRF enforced on writes (DRF's behaviour)."""
+    """The admin's session, with CSRF enforced on writes (DRF's behaviour). Refused
+    while the tenant requires the user to set up two-factor authentication first."""
+
+    def authenticate(self, request: Request) -> tuple[Any, None] | None:
+        result = super().authenticate(request)
+        if result is not None and request._request.session.get(two_factor.ENROL_SESSION_KEY):
+            raise exceptions.AuthenticationFailed(two_factor.TwoFactorSetupRequired.default_message)
+        return result
 
 
 # --- How each scheme appears in the OpenAPI schema ---------------------------

@@ -1,8 +1,12 @@
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+#: the highest low-stock threshold a tenant or a variant may set
+LOW_STOCK_THRESHOLD_MAX = 1_000_000
 
 
 class Tenant(models.Model):
@@ -11,6 +15,21 @@ class Tenant(models.Model):
     slug = models.SlugField(_("slug"), max_length=50, unique=True)
     name = models.CharField(_("name"), max_length=200)
     is_active = models.BooleanField(_("active"), default=True)
+    require_two_factor = models.BooleanField(
+        _("require two-factor authentication"),
+        default=False,
+        help_text=_("Users without an authenticator app are sent to set one up after logging in."),
+    )
+    low_stock_threshold = models.PositiveIntegerField(
+        _("low-stock threshold"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(LOW_STOCK_THRESHOLD_MAX)],
+        help_text=_(
+            "Available units at or below which a variant is low on stock, unless the variant has its own "
+            "threshold (empty: the platform's default)."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -109,3 +128,25 @@ class ApiKey(models.Model):
         if self.revoked_at is not None:
             return False
         return self.expires_at is None or self.expires_at > timezone.now()
+
+
+class UserSession(models.Model):
+    """One logged-in admin session of a user, so the user can see and end them. The
+    session itself lives in the session store under `session_key`."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="login_sessions"
+    )
+    session_key = models.CharField(_("session key"), max_length=40, unique=True)
+    created_at = models.DateTimeField(_("logged in"), auto_now_add=True)
+    last_seen_at = models.DateTimeField(_("last seen"), default=timezone.now)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("login session")
+        verbose_name_plural = _("login sessions")
+        ordering = ["-last_seen_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"

@@ -50,6 +50,15 @@ class LoginSerializer(StrictSerializer):
     username = serializers.CharField(required=False, max_length=254, help_text=_("Username or email."))
     email = serializers.CharField(required=False, max_length=254)
     password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+    otp_code = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=32,
+        help_text=_(
+            "For a user with two-factor authentication on: the 6-digit code from the "
+            "authenticator app, or a recovery code."
+        ),
+    )
 
     def validate(self, attrs: dict) -> dict:
         identifier = attrs.get("username") or attrs.get("email")

@@ -26,7 +26,7 @@ from meschain.errors import ValidationFailed
 #: the columns of a product file, in the order they are written
 COLUMNS = [
     "sku", "product_key", "title", "description", "brand", "category", "barcode", "name", "price",
-    "compare_at_price", "cost", "vat_rate", "weight_grams", "attributes", "stock",
+    "compare_at_price", "cost", "vat_rate", "weight_grams", "attributes", "stock", "low_stock_threshold",
 ]  # fmt: skip
 COLUMN_HELP = {
     "sku": gettext_lazy("the variant's SKU: rows are matched by it (required)"),
@@ -44,6 +44,9 @@ COLUMN_HELP = {
     "weight_grams": gettext_lazy("weight in grams"),
     "attributes": gettext_lazy('variant attributes as a JSON object, e.g. {"size": "M"}'),
     "stock": gettext_lazy("on-hand units in the default warehouse (empty: unchanged)"),
+    "low_stock_threshold": gettext_lazy(
+        "available units at or below which the variant is low on stock (empty: the store's default)"
+    ),
 }
 FORMATS = ("csv", "xlsx", "json")
 CONTENT_TYPES = {
@@ -51,7 +54,7 @@ CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "json": "application/json",
 }
-_INTEGER_COLUMNS = ("weight_grams", "stock")
+_INTEGER_COLUMNS = ("weight_grams", "stock", "low_stock_threshold")
 #: a spreadsheet must not run text as a formula: such text is written behind a quote
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: an XLSX is a zip: refuse one that would expand beyond this
@@ -290,6 +293,7 @@ def export_rows(products: QuerySet) -> Iterator[dict[str, Any]]:
             "weight_grams": variant.weight_grams,
             "attributes": variant.attributes or {},
             "stock": variant.default_on_hand or 0,
+            "low_stock_threshold": variant.low_stock_threshold,
         }
 
 

@@ -14,6 +14,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from marketplaces import services
+from marketplaces.admin_categories import CATEGORY_CSS, CATEGORY_JS, CategorySearchMixin
 from marketplaces.admin_views import (
     PROGRESS_JS,
     AccountSyncMixin,
@@ -300,7 +301,7 @@ class ListingAdmin(ListingRetryMixin, TenantScopedAdmin):
 
 
 @admin.register(CategoryMapping)
-class CategoryMappingAdmin(TenantScopedAdmin):
+class CategoryMappingAdmin(CategorySearchMixin, TenantScopedAdmin):
     list_display = ["category", "account", "marketplace_category_id", "marketplace_category_name"]
     list_filter = [AccountListFilter]
     search_fields = ["category__name", "marketplace_category_id", "marketplace_category_name"]
@@ -313,6 +314,10 @@ class CategoryMappingAdmin(TenantScopedAdmin):
         "marketplace_category_name",
         "attribute_values",
     ]
+
+    class Media:
+        css = {"all": [*ADMIN_CSS["all"], CATEGORY_CSS]}
+        js = [CATEGORY_JS]
 
     def save_model(self, request: HttpRequest, obj: CategoryMapping, form: Any, change: bool) -> None:
         if sees_all_tenants(request.user):

@@ -6,10 +6,21 @@ from marketplaces.api import (
     MarketplaceOverviewViewSet,
     SyncJobViewSet,
 )
+from marketplaces.api_categories import MarketplaceCategoryViewSet
 
 urlpatterns = [
     path(
         "marketplaces", MarketplaceOverviewViewSet.as_view({"get": "overview"}), name="marketplace-overview"
+    ),
+    path(
+        "marketplaces/accounts/<int:pk>/categories",
+        MarketplaceCategoryViewSet.as_view({"get": "search"}),
+        name="marketplace-category-search",
+    ),
+    path(
+        "marketplaces/accounts/<int:pk>/categories/<str:category_id>/attributes",
+        MarketplaceCategoryViewSet.as_view({"get": "attributes"}),
+        name="marketplace-category-attributes",
     ),
     path(
         "marketplace-accounts",

@@ -150,7 +150,13 @@ class AuditLogAdmin(TenantScopedAdmin):
         "ip_address",
         "request_id",
     ]
-    list_filter = ["action", "object_type", ("created_at", admin.DateFieldListFilter)]
+    # actor: only the people who appear in the rows this user may see
+    list_filter = [
+        "action",
+        ("actor", admin.RelatedOnlyFieldListFilter),
+        "object_type",
+        ("created_at", admin.DateFieldListFilter),
+    ]
     search_fields = ["actor_label", "object_repr", "object_id", "request_id", "ip_address"]
     date_hierarchy = "created_at"
     list_select_related = ["tenant"]

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template.defaultfilters import filesizeformat
+from django.utils import translation
 from django.utils.log import log_response
 from django.utils.translation import gettext as _
 
@@ -37,7 +38,7 @@ class RequestContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _INCOMING_ID.match(incoming) else None
-        with context.bind(request_id=request_id, ip=client_ip(request)) as ctx:
+        with context.bind(request_id=request_id, ip=client_ip(request), request=request) as ctx:
             request.request_id = ctx.request_id
             response = self.get_response(request)
             if response.status_code >= 400:
@@ -48,6 +49,12 @@ class RequestContextMiddleware:
                 )
         response["X-Request-ID"] = ctx.request_id
         return response
+
+
+def _callers_language(request: HttpRequest) -> translation.override:
+    """The refusals below come before LocaleMiddleware has run: they still answer in the
+    language the caller asked for (Accept-Language or the language cookie)."""
+    return translation.override(translation.get_language_from_request(request))
 
 
 class BodySizeLimitMiddleware:
@@ -63,9 +70,10 @@ class BodySizeLimitMiddleware:
             length = 0
         limit = settings.MAX_UPLOAD_SIZE
         if length > limit:
-            message = _("The request body is larger than the %(limit)s limit.") % {
-                "limit": filesizeformat(limit).replace("\xa0", " ")
-            }
+            with _callers_language(request):
+                message = _("The request body is larger than the %(limit)s limit.") % {
+                    "limit": filesizeformat(limit).replace("\xa0", " ")
+                }
             if is_api_path(request.path):
                 return error_response(ErrorCode.PAYLOAD_TOO_LARGE, message)
             return HttpResponse(message, status=413, content_type="text/plain")
@@ -86,10 +94,11 @@ class QueryNulGuardMiddleware:
             bad = sorted(
                 {name for name, values in request.GET.lists() if any("\x00" in v for v in [name, *values])}
             )
-            message = _("Null characters are not allowed.")
-            return error_response(
-                ErrorCode.VALIDATION_ERROR,
-                _("Some fields are not valid."),
-                {n or "query": [message] for n in bad or ["query"]},
-            )
+            with _callers_language(request):
+                message = _("Null characters are not allowed.")
+                return error_response(
+                    ErrorCode.VALIDATION_ERROR,
+                    _("Some fields are not valid."),
+                    {n or "query": [message] for n in bad or ["query"]},
+                )
         return self.get_response(request)

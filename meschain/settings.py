@@ -5,6 +5,8 @@ else installed; setting the variable switches to the real component. See README.
 "Configuration", for the full list.
 """
 
+import ipaddress
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -50,6 +52,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    "django_prometheus",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "meschain",
     "accounts",
     "webhooks",
@@ -61,6 +67,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "meschain.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "meschain.middleware.BodySizeLimitMiddleware",
@@ -71,10 +78,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.AccountSecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
     "catalog.storefront.StorefrontCacheMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "meschain.urls"
@@ -101,6 +110,11 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# the same engines, counting queries, their duration and errors for /metrics
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", ":memory:")  # as Django's default
+if DATABASES["default"]["ENGINE"] in ("django.db.backends.postgresql", "django.db.backends.sqlite3"):
+    DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace("django.db", "django_prometheus.db")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, sessions --------------------------------------------------------
@@ -114,7 +128,7 @@ if REDIS_URL and env.str("PYTEST_XDIST_WORKER", default="").startswith("gw"):
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",  # django-redis, counted
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "meschain",
             "OPTIONS": {
@@ -127,7 +141,7 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "BACKEND": "meschain.cache_backends.LocMemCache",  # Django's, counted
             "LOCATION": "meschain",
         }
     }
@@ -148,8 +162,13 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# worker processes: one per CPU unless set (deploy/ sizes the web server the same way)
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=os.cpu_count() or 1)
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=1000)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# workers log through LOGGING below (JSON lines with the request id), not Celery's format
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Secrets encryption -----------------------------------------------------
 # "kid:base64-32-byte-key,kid2:…", newest first. Only the first encrypts.
@@ -176,6 +195,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# Two-factor authentication (django-otp): the name authenticator apps show
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="MesChain")
+# Password reset links by email: valid this many seconds
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60)
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="MesChain <noreply@localhost>")
 
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=30))
@@ -183,6 +215,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# masked in the failed-attempt records, with the password: two-factor codes
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code", "otp_code"]
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "meschain.middleware.client_ip"
 
@@ -309,6 +343,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# where `manage.py backup` writes its archives (meschain/backup.py)
+BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "backups")
 
 # --- 1C:Enterprise exchange (CommerceML) --------------------------------------------
 ONEC_EXCHANGE_DIR = env.str("ONEC_EXCHANGE_DIR", default="")  # empty: MEDIA_ROOT/onec-exchange
@@ -320,6 +356,8 @@ ONEC_MAX_UNZIPPED_BYTES = env.int("ONEC_MAX_UNZIPPED_BYTES", default=1024 * 1024
 ONEC_MAX_ZIP_RATIO = env.int("ONEC_MAX_ZIP_RATIO", default=200)  # uncompressed / compressed, refused above
 ONEC_RATE_LIMIT = env.int("ONEC_RATE_LIMIT", default=600)  # exchange requests a minute per client address
 ONEC_SESSION_HOURS = env.int("ONEC_SESSION_HOURS", default=12)
+#: days the files of a finished exchange are kept (the session's record stays); 0: forever
+ONEC_EXCHANGE_RETENTION_DAYS = env.int("ONEC_EXCHANGE_RETENTION_DAYS", default=7)
 
 # --- Logging: one JSON object a line, with the request id -------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
@@ -344,11 +382,31 @@ LOGGING = {
 }
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
+# --- Monitoring: /metrics (meschain/metrics_view.py) and Sentry (meschain/sentry.py) ---
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+for _network in METRICS_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network.strip(), strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {_network!r} is not a network ({_exc}).") from None
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from meschain.sentry import init_sentry
+
+    init_sentry(
+        SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default=DJANGO_ENV),
+        release=env.str("SENTRY_RELEASE", default="") or None,
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
+
 # Periodic sweep: anything the on-commit dispatch missed (worker killed, broker down).
 OUTBOX_SWEEP_SECONDS = env.int("OUTBOX_SWEEP_SECONDS", default=30)
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "meschain.dispatch_events", "schedule": OUTBOX_SWEEP_SECONDS},
     "webhook-retries": {"task": "webhooks.deliver_due", "schedule": OUTBOX_SWEEP_SECONDS},
+    "onec-cleanup-exchanges": {"task": "onec.cleanup_exchanges", "schedule": 6 * 3600},
 }
 
 # --- Storefront webhooks ----------------------------------------------------

@@ -9,7 +9,7 @@ from django.views.defaults import server_error as html_server_error
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from meschain import health
+from meschain import health, metrics_view
 from meschain.api.envelope import error_response, is_api_path
 from meschain.api.urls import api_patterns
 from meschain.api.views import api_not_found
@@ -18,6 +18,7 @@ from meschain.errors import ErrorCode
 urlpatterns = [
     path("health", health.health, name="health"),
     path("ready", health.ready, name="ready"),
+    path("metrics", metrics_view.metrics, name="metrics"),  # Prometheus; networks or token only
     path(
         "api/schema/",
         SpectacularAPIView.as_view(urlconf=[path("api/", include(api_patterns))]),
@@ -27,7 +28,9 @@ urlpatterns = [
     path("api/v1/", include(api_patterns)),
     path("api/", include(api_patterns)),
     re_path(r"^api(/.*)?$", api_not_found),
+    path("admin/", include("accounts.admin_urls")),  # two-step login, password reset, account pages
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("onec.urls")),
     # uploaded files (product images) while developing; in production the web server serves MEDIA_ROOT
     *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),

@@ -4,10 +4,13 @@ from pathlib import Path
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from meschain.admin import TenantScopedAdmin
@@ -52,7 +55,8 @@ class ExchangeSessionAdmin(TenantScopedAdmin):
     list_display = ["__str__", "account", "kind", "state", "started_at", "duration_seconds", "steps", "error_count"]
     list_filter = ["kind", "state"]
     readonly_fields = ["account", "kind", "state", "files", "progress", "counts", "errors", "steps",
-                       "remote_addr", "query_time", "started_at", "updated_at", "finished_at", "download"]  # fmt: skip
+                       "remote_addr", "query_time", "started_at", "updated_at", "finished_at", "files_purged_at",
+                       "download"]  # fmt: skip
     exclude = ["token"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -73,6 +77,9 @@ class ExchangeSessionAdmin(TenantScopedAdmin):
     def download(self, obj: ExchangeSession) -> str:
         if not obj.files:
             return "—"
+        if obj.files_purged_at:
+            return _("The files were deleted on %(date)s after the retention period; only their names are kept.") % {
+                "date": date_format(localtime(obj.files_purged_at), "DATETIME_FORMAT")}  # fmt: skip
         url = reverse("admin:onec_exchangesession_download", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("Download what was received (zip)"))
 
@@ -84,6 +91,9 @@ class ExchangeSessionAdmin(TenantScopedAdmin):
         session = self.get_queryset(request).filter(pk=pk).first()
         if session is None or not self.has_view_permission(request, session):
             raise Http404
+        if session.files_purged_at:
+            messages.warning(request, self.download(session))
+            return redirect("admin:onec_exchangesession_change", session.pk)
         folder = Path(session.folder)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -8,6 +8,7 @@ a row that would not change is not written.
 
 import hashlib
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +29,7 @@ from onec.models import ExternalRef, MissingProducts, OneCExchange, RefKind
 
 CENT = Decimal("0.01")
 _PRODUCT_FIELDS = ["title", "description", "brand_id", "category_id", "attributes"]
+_VARIANT_FIELDS = ["sku", "barcode", "vat_rate", "weight_grams"]
 
 
 @dataclass
@@ -60,10 +62,26 @@ class Context:
 
 def refs_of(ctx: Context, kind: str, ids: list[str]) -> dict[str, int]:
     return dict(
-        ExternalRef.objects.filter(account=ctx.account, kind=kind, external_id__in=ids).values_list(
+        ExternalRef.objects.filter(account=ctx.account, kind=kind, external_id__any_of=ids).values_list(
             "external_id", "object_id"
         )
     )
+
+
+def current_rows(model: type, ids: Iterable[int], fields: list[str]) -> dict[int, dict[str, Any]]:
+    """pk → the current values of `fields`: plain dicts, no model instances to build."""
+    return {row["pk"]: row for row in model.objects.filter(pk__any_of=list(ids)).order_by().values("pk", *fields)}
+
+
+def changed_instance(model: type, row: dict[str, Any], wanted: dict[str, Any], now: Any) -> Any:
+    """An instance holding the row with `wanted` applied, for a bulk UPDATE; None when
+    nothing would change."""
+    if all(row[f] == v for f, v in wanted.items()):
+        return None
+    row.update(wanted, updated_at=now)
+    row[model._meta.pk.attname] = row.pop("pk")
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in row]  # from_db wants their order
+    return model.from_db(None, names, [row[name] for name in names])
 
 
 def add_refs(ctx: Context, kind: str, pairs: list[tuple[str, int]]) -> None:
@@ -140,7 +158,7 @@ def _free_skus(ctx: Context, wanted: dict[str, str], owners: dict[str, int | Non
     """external id → a SKU no other variant has: the 1C article when it is free, else one
     made from the 1C id. `owners` gives the variant that may keep its own SKU."""
     taken = dict(
-        Variant.objects.filter(tenant_id=ctx.tenant_id, sku__in=set(wanted.values())).values_list("sku", "pk")
+        Variant.objects.filter(tenant_id=ctx.tenant_id, sku__any_of=set(wanted.values())).values_list("sku", "pk")
     )
     result, used = {}, set()
     for ext, sku in wanted.items():
@@ -157,7 +175,9 @@ def free_barcodes(ctx: Context, wanted: dict[str, str], owners: dict[str, int | 
         if code and ext not in valid:
             ctx.warn(_("%(id)s: barcode %(code)s is not a valid GTIN; ignored.") % {"id": ext, "code": code})
     taken = dict(
-        Variant.objects.filter(tenant_id=ctx.tenant_id, barcode__in=set(valid.values())).values_list("barcode", "pk")
+        Variant.objects.filter(tenant_id=ctx.tenant_id, barcode__any_of=set(valid.values())).values_list(
+            "barcode", "pk"
+        )
     )
     result: dict[str, str | None] = {}
     used: set[str] = set()
@@ -174,8 +194,8 @@ def apply_products(ctx: Context, items: list[dict[str, Any]]) -> None:
     items = list({i["id"]: i for i in items if i["id"]}.values())
     ids = [i["id"] for i in items]
     product_refs, variant_refs = refs_of(ctx, RefKind.PRODUCT, ids), refs_of(ctx, RefKind.OFFER, ids)
-    products = Product.objects.only(*_PRODUCT_FIELDS, "status").in_bulk(product_refs.values())
-    variants = Variant.objects.only("sku", "barcode", "vat_rate", "weight_grams").in_bulk(variant_refs.values())
+    products = current_rows(Product, product_refs.values(), [*_PRODUCT_FIELDS, "status"])
+    variants = current_rows(Variant, variant_refs.values(), _VARIANT_FIELDS)
     brands = _brands(ctx, {i["brand"] for i in items if not i["deleted"]})
     groups = _group_map(ctx)
     owners = {ext: variant_refs.get(ext) for ext in ids}
@@ -183,7 +203,7 @@ def apply_products(ctx: Context, items: list[dict[str, Any]]) -> None:
     barcodes = free_barcodes(ctx, {i["id"]: i["barcode"] for i in items}, owners)
     now = timezone.now()
     new_products, new_variants, product_updates, variant_updates = [], [], [], []
-    to_archive, to_restore, touched = [], [], set()
+    to_archive, to_restore, touched, published = [], [], set(), {}
     status = ProductStatus.PUBLISHED if ctx.account.publish_new_products else ProductStatus.DRAFT
     for item in items:
         product = products.get(product_refs.get(item["id"], 0))
@@ -208,35 +228,29 @@ def apply_products(ctx: Context, items: list[dict[str, Any]]) -> None:
             new_variants.append((item, {"tenant_id": ctx.tenant_id, "price": Decimal(0), "attributes": {},
                                         **variant_wanted}))  # fmt: skip
             continue
-        changed = [f for f, v in wanted.items() if getattr(product, f) != v]
-        for f in changed:
-            setattr(product, f, wanted[f])
-        if changed:
-            product.updated_at = now
-            product_updates.append(product)
-            touched.add(product.pk)
+        product_id, product_status = product["pk"], product.pop("status")
+        if (changed := changed_instance(Product, product, wanted, now)) is not None:
+            product_updates.append(changed)
+            touched.add(product_id)
         variant = variants.get(variant_refs.get(item["id"], 0))
-        if variant is not None:
-            v_changed = [f for f, v in variant_wanted.items() if getattr(variant, f) != v]
-            for f in v_changed:
-                setattr(variant, f, variant_wanted[f])
-            if v_changed:
-                variant.updated_at = now
-                variant_updates.append(variant)
-                touched.add(product.pk)
-        if item["deleted"] and product.status != ProductStatus.ARCHIVED:
-            to_archive.append(product.pk)
-        elif not item["deleted"] and product.status == ProductStatus.ARCHIVED:
-            to_restore.append(product.pk)
-        ctx.counts["products_updated" if product.pk in touched else "products_unchanged"] += 1
+        if variant is not None and (changed := changed_instance(Variant, variant, variant_wanted, now)) is not None:
+            variant_updates.append(changed)
+            touched.add(product_id)
+        if item["deleted"] and product_status != ProductStatus.ARCHIVED:
+            to_archive.append(product_id)
+        elif not item["deleted"] and product_status == ProductStatus.ARCHIVED:
+            to_restore.append(product_id)
+        ctx.counts["products_updated" if product_id in touched else "products_unchanged"] += 1
+        if product_id in touched and product_status == ProductStatus.PUBLISHED:
+            published[product_id] = wanted["title"]
     fast.update(product_updates, [*_PRODUCT_FIELDS, "updated_at"])
-    fast.update(variant_updates, ["sku", "barcode", "vat_rate", "weight_grams", "updated_at"])
+    fast.update(variant_updates, [*_VARIANT_FIELDS, "updated_at"])
     new_refs = _create(ctx, new_products, new_variants)
-    ExternalRef.objects.filter(account=ctx.account, kind=RefKind.PRODUCT, external_id__in=ids).exclude(
+    ExternalRef.objects.filter(account=ctx.account, kind=RefKind.PRODUCT, external_id__any_of=ids).exclude(
         seen_in=ctx.session_id
     ).update(seen_in=ctx.session_id)
     refresh_search(sorted(touched))
-    announce_updated(ctx, touched)
+    announce_updated(ctx, published)
     if to_archive:
         ctx.counts["products_archived"] += change_status_many(
             Product.objects.filter(pk__in=to_archive), ProductStatus.ARCHIVED, actor=ctx.actor)[0]  # fmt: skip
@@ -267,13 +281,11 @@ def _create(ctx: Context, new_products: list, new_variants: list) -> dict[str, i
     return dict(pairs)
 
 
-def announce_updated(ctx: Context, product_ids: set[int]) -> None:
-    if not product_ids:
-        return
-    rows = Product.objects.filter(pk__in=product_ids, status=ProductStatus.PUBLISHED).values_list("pk", "title")
+def announce_updated(ctx: Context, published: dict[int, str]) -> None:
+    """`product.updated` for changed products that are on sale: product id → title."""
     events.emit_many(ctx.tenant_id, (("product.updated", "product", pk,
                                       {"product_id": pk, "title": title, "status": "published"})
-                                     for pk, title in rows))  # fmt: skip
+                                     for pk, title in sorted(published.items())))  # fmt: skip
 
 
 def _attach_images(ctx: Context, items: list[dict[str, Any]], product_refs: dict[str, int]) -> None:

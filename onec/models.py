@@ -108,6 +108,12 @@ class ExchangeSession(models.Model):
     started_at = models.DateTimeField(_("started"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("last request"), auto_now=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    files_purged_at = models.DateTimeField(
+        _("files deleted"),
+        null=True,
+        blank=True,
+        help_text=_("When the received files were deleted after the retention period; the list of names stays."),
+    )
 
     class Meta:
         verbose_name = _("1C exchange session")

@@ -13,7 +13,16 @@ from catalog.services.products import refresh_search
 from catalog.services.stock import set_on_hand_many
 from catalog.services.warehouses import default_warehouse
 from meschain import bulk as fast
-from onec.catalog_sync import CENT, Context, add_refs, announce_updated, free_barcodes, refs_of, warehouse_for
+from onec.catalog_sync import (
+    CENT,
+    Context,
+    add_refs,
+    announce_updated,
+    changed_instance,
+    free_barcodes,
+    refs_of,
+    warehouse_for,
+)
 from onec.models import RefKind
 
 _FIELDS = ["price", "barcode", "name", "attributes", "is_active", "updated_at"]
@@ -55,7 +64,9 @@ def _new_variants(ctx: Context, items: list[dict[str, Any]], refs: dict[str, int
         rows.append({"tenant_id": ctx.tenant_id, "product_id": products[product_ext], "sku": f"1C-{digest}",
                      "price": Decimal(0), "attributes": {}, "position": len(rows) + 1})  # fmt: skip
         keys.append(item["id"])
-    taken = set(Variant.objects.filter(tenant_id=ctx.tenant_id, sku__in=[r["sku"] for r in rows]).values_list("sku", flat=True))
+    taken = set(
+        Variant.objects.filter(tenant_id=ctx.tenant_id, sku__any_of=[r["sku"] for r in rows]).values_list("sku", flat=True)
+    )
     pairs = [(k, r) for k, r in zip(keys, rows, strict=True) if r["sku"] not in taken]
     ids = fast.insert_rows(Variant, [r for _k, r in pairs])
     add_refs(ctx, RefKind.OFFER, [(k, pk) for (k, _r), pk in zip(pairs, ids, strict=True)])
@@ -71,11 +82,12 @@ def apply_offers(ctx: Context, items: list[dict[str, Any]]) -> None:
     items = list({i["id"]: i for i in items if i["id"]}.values())
     refs = refs_of(ctx, RefKind.OFFER, [i["id"] for i in items])
     _new_variants(ctx, items, refs)
-    variants = (
-        Variant.objects.select_related("product")
-        .only("product_id", "product__status", *_FIELDS[:-1])
-        .in_bulk(refs.values())
-    )
+    variants = {
+        row["pk"]: row
+        for row in Variant.objects.filter(pk__any_of=list(refs.values())).order_by().values(
+            "pk", "product_id", "product__status", "product__title", *_FIELDS[:-1]
+        )
+    }
     type_id = price_type_id(ctx)
     barcodes = free_barcodes(ctx, {i["id"]: i["barcode"] for i in items if i["barcode"]},
                               {ext: refs.get(ext) for ext in refs})  # fmt: skip
@@ -87,6 +99,7 @@ def apply_offers(ctx: Context, items: list[dict[str, Any]]) -> None:
         variant = variants.get(refs.get(item["id"], 0))
         if variant is None:
             continue
+        variant_id, product_id = variant["pk"], variant["product_id"]
         wanted: dict[str, Any] = {"is_active": not item["deleted"]}
         price = _price(item, type_id) if item["has_prices"] else None
         if price is not None:
@@ -96,25 +109,24 @@ def apply_offers(ctx: Context, items: list[dict[str, Any]]) -> None:
         if item["characteristics"]:
             wanted["attributes"] = {name: value for name, value in item["characteristics"] if name}
             wanted["name"] = " / ".join(value for _n, value in item["characteristics"] if value)[:200]
-        changed = [f for f, v in wanted.items() if getattr(variant, f) != v]
-        for f in changed:
-            setattr(variant, f, wanted[f])
-        if changed:
-            variant.updated_at = now
-            updates.append(variant)
-            touched.add(variant.product_id)
-            if "barcode" in changed:
-                searchable.add(variant.product_id)
-        ctx.counts["offers_updated" if changed else "offers_unchanged"] += 1
+        barcode_before = variant["barcode"]
+        changed = changed_instance(Variant, {f: variant[f] for f in ("pk", *_FIELDS[:-1])}, wanted, now)
+        if changed is not None:
+            updates.append(changed)
+            touched.add(product_id)
+            if changed.barcode != barcode_before:
+                searchable.add(product_id)
+        ctx.counts["offers_updated" if changed is not None else "offers_unchanged"] += 1
         for ext, qty in item["stocks"].items():
-            stock[(variant.pk, warehouse_for(ctx, ext))] = max(int(qty), 0)
+            stock[(variant_id, warehouse_for(ctx, ext))] = max(int(qty), 0)
         if not item["stocks"] and item["total"] is not None:
             default_id = default_id or default_warehouse(ctx.tenant_id).pk
-            stock[(variant.pk, default_id)] = max(int(item["total"]), 0)
+            stock[(variant_id, default_id)] = max(int(item["total"]), 0)
     fast.update(updates, _FIELDS)
     refresh_search(sorted(searchable))  # the search document holds SKUs and barcodes, not prices
-    announce_updated(ctx, touched)
-    on_sale = {v.pk for v in variants.values() if v.product.status == ProductStatus.PUBLISHED}
+    announce_updated(ctx, {v["product_id"]: v["product__title"] for v in variants.values()
+                           if v["product_id"] in touched and v["product__status"] == ProductStatus.PUBLISHED})  # fmt: skip
+    on_sale = {pk for pk, v in variants.items() if v["product__status"] == ProductStatus.PUBLISHED}
     changed_levels, clamped = set_on_hand_many(ctx.tenant_id, stock, reason=MovementReason.ONE_C,
                                                reference=f"1C session {ctx.session_id}", actor=ctx.actor,
                                                announce=on_sale)  # fmt: skip

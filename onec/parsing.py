@@ -198,18 +198,25 @@ def _document(elem: Element) -> dict[str, Any]:
     }
 
 
-#: element name → (parser, kind), read when the element ends under the given parent
+def _price_type(elem: Element) -> dict[str, Any]:
+    return {"id": text(elem, "Ид"), "name": text(elem, "Наименование"), "currency": text(elem, "Валюта")}
+
+
+def _warehouse(elem: Element) -> dict[str, Any]:
+    return {"id": text(elem, "Ид"), "name": text(elem, "Наименование")}
+
+
+#: item element → (its list element, the section it belongs to or None for any, parser, kind)
 _ITEMS = {
-    ("Товары", "Товар"): (_product, "product"),
-    ("Предложения", "Предложение"): (_offer, "offer"),
-    ("ТипыЦен", "ТипЦены"): (lambda e: {"id": text(e, "Ид"), "name": text(e, "Наименование"),
-                                        "currency": text(e, "Валюта")}, "price_type"),
-    ("Склады", "Склад"): (lambda e: {"id": text(e, "Ид"), "name": text(e, "Наименование")}, "warehouse"),
+    "Товар": ("Товары", ("Каталог",), _product, "product"),
+    "Предложение": ("Предложения", None, _offer, "offer"),
 }
+#: list element → (its entries, parser, kind); read whole when the list ends
+_LISTS = {"ТипыЦен": ("ТипЦены", _price_type, "price_type"), "Склады": ("Склад", _warehouse, "warehouse")}
 _CONTAINERS = {"Каталог": "catalog", "ПакетПредложений": "offers", "ИзмененияПакетаПредложений": "offers"}
 _ROOT = "КоммерческаяИнформация"
 _WATCHED = tuple(f"{{*}}{name}" for name in
-                 {_ROOT, "Классификатор", "Документ", *_CONTAINERS, *(n for _p, n in _ITEMS)})  # fmt: skip
+                 {_ROOT, "Классификатор", "Документ", *_CONTAINERS, *_ITEMS, *_LISTS})  # fmt: skip
 _SAFE = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False,
          "remove_comments": True, "remove_pis": True}  # fmt: skip
 
@@ -236,29 +243,49 @@ def _drop(elem: Element) -> None:
         del parent[0]
 
 
+def _section(elem: Element) -> Item:
+    only = (elem.get("СодержитТолькоИзменения") or "").lower() == "true"
+    return _CONTAINERS[local(elem.tag)], {"only_changes": only}
+
+
 def read(path: str | Path) -> Iterator[Item]:
-    """Yield ("root", attrs), ("catalog"/"offers", {"only_changes"}), ("groups", …),
-    ("properties", …), then one item per price type, warehouse, product, offer and
-    document. Raises BadFile on malformed or unsafe XML."""
-    seen_root = False
-    for event, elem in _events(path, ("start", "end"), _WATCHED):
+    """Yield ("root", attrs), ("catalog"/"offers", {"only_changes"}) before the first
+    item of its section, ("groups", …), ("properties", …), then one item per price type,
+    warehouse, product, offer and document. Raises BadFile on malformed or unsafe XML.
+
+    Only end events of the few elements read are asked of lxml (a start event per
+    product costs as much as reading it); everything else is read from the tree."""
+    root: Element | None = None
+    section: Element | None = None
+    for _event, elem in _events(path, ("end",), _WATCHED):
+        if root is None:
+            root = elem.getroottree().getroot()
+            if local(root.tag) != _ROOT:
+                raise BadFile(_("This is not a CommerceML file."))
+            yield "root", {"version": root.get("ВерсияСхемы", "")}
         name = local(elem.tag)
         parent = elem.getparent()
         parent_name = local(parent.tag) if parent is not None else ""
-        if not seen_root and (parent is not None or name != _ROOT):
-            raise BadFile(_("This is not a CommerceML file."))
-        if event == "start":
-            if parent is None:
-                seen_root = True
-                yield "root", {"version": elem.get("ВерсияСхемы", "")}
-            elif name in _CONTAINERS:
-                only = (elem.get("СодержитТолькоИзменения") or "").lower() == "true"
-                yield _CONTAINERS[name], {"only_changes": only}
-            continue
-        found = _ITEMS.get((parent_name, name))
-        grand = parent.getparent() if parent is not None else None
-        if found and (name != "Товар" or (grand is not None and local(grand.tag) == "Каталог")):
-            yield found[1], found[0](elem)
+        item = _ITEMS.get(name)
+        if item is not None:
+            box = parent.getparent() if parent is not None else None
+            box_name = local(box.tag) if box is not None else ""
+            if parent_name != item[0] or (item[1] is not None and box_name not in item[1]):
+                continue  # e.g. the goods of an order document: read with the document
+            if box is not section and box_name in _CONTAINERS:
+                section = box
+                yield _section(box)
+            yield item[3], item[2](elem)
+        elif name in _LISTS:
+            if parent_name == "Предложение":
+                continue
+            entry, parser, kind = _LISTS[name]
+            for child in _children(elem, entry):
+                yield kind, parser(child)
+        elif name in _CONTAINERS:
+            if elem is not section:  # a section without items
+                section = elem
+                yield _section(elem)
         elif name == "Классификатор":
             yield "groups", {"items": _groups(_child(elem, "Группы"))}
             yield "properties", {"items": _properties(_child(elem, "Свойства"))}
@@ -267,7 +294,7 @@ def read(path: str | Path) -> Iterator[Item]:
         else:
             continue
         _drop(elem)
-    if not seen_root:
+    if root is None:
         raise BadFile(_("This is not a CommerceML file."))
 
 

@@ -5,9 +5,11 @@ Every refusal is an ExchangeError whose message is the `failure` reply's reason.
 """
 
 import secrets
+import shutil
 import zipfile
 from collections.abc import Iterator
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -20,9 +22,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from meschain import audit
-from meschain.errors import DomainError
+from meschain.errors import Conflict, DomainError, ValidationFailed
 from onec import importer, parsing
-from onec.models import ExchangeSession, OneCExchange, SessionState
+from onec.models import ExchangeSession, OneCExchange, SessionState, exchange_root
 
 COOKIE = "meschain_1c"
 KINDS = ("catalog", "sale")
@@ -50,6 +52,50 @@ def create_account(tenant: Any, *, username: str, password: str, actor: Any = No
     account.save()
     audit.record("onec.account_created", actor=actor, obj=account, after={"username": username})
     return account
+
+
+#: fields of an account the API may set besides the password
+ACCOUNT_FIELDS = ("name", "username", "is_active", "catalog_enabled", "orders_enabled", "price_type", "warehouse_map",
+                  "missing_products", "publish_new_products", "reply_encoding", "status_map")  # fmt: skip
+
+
+def save_account(
+    tenant_id: int, *, account: OneCExchange | None = None, changes: dict[str, Any], actor: Any = None
+) -> OneCExchange:
+    """Create (no `account`) or change a tenant's 1C account: checks what the serializer
+    cannot (a free username, warehouse codes of the tenant); the password is hashed."""
+    from catalog.models import Warehouse
+
+    username = changes.get("username")
+    if username and OneCExchange.objects.filter(username=username).exclude(pk=getattr(account, "pk", None)).exists():
+        raise Conflict(_("This username is taken; 1C logs in by username alone, so it must be unique."))
+    codes = set((changes.get("warehouse_map") or {}).values())
+    known = set(Warehouse.objects.filter(tenant_id=tenant_id, code__in=codes).values_list("code", flat=True))
+    if codes - known:
+        raise ValidationFailed(details={"warehouse_map": [
+            _("Unknown warehouse code(s): %(codes)s") % {"codes": ", ".join(sorted(codes - known))}]})  # fmt: skip
+    with transaction.atomic():
+        if account is None:
+            account = OneCExchange(tenant_id=tenant_id)
+            if "password" not in changes:
+                raise ValidationFailed(details={"password": [_("Set a password for the new account.")]})
+        else:
+            account = OneCExchange.objects.select_for_update().get(pk=account.pk, tenant_id=tenant_id)
+        before = _account_snapshot(account) if account.pk else None
+        for name in ACCOUNT_FIELDS:
+            if name in changes:
+                setattr(account, name, changes[name])
+        if "password" in changes:
+            account.set_password(changes["password"])
+        account.save()
+        after = {**_account_snapshot(account), "password_changed": "password" in changes}
+        audit.record("onec.account_created" if before is None else "onec.account_updated", actor=actor,
+                     obj=account, before=before, after=after)  # fmt: skip
+    return account
+
+
+def _account_snapshot(account: OneCExchange) -> dict[str, Any]:
+    return {name: getattr(account, name) for name in ACCOUNT_FIELDS}
 
 
 def login(request: HttpRequest, username: str, password: str, kind: str) -> ExchangeSession:
@@ -205,3 +251,67 @@ def finish(session: ExchangeSession, state: str = SessionState.DONE) -> None:
     session.save(update_fields=["state", "finished_at", "updated_at"])
     audit.record("onec.exchange_finished", actor=f"1C:{session.account.username}", obj=session,
                  after={"kind": session.kind, "counts": session.counts, "files": sorted(session.files)[:50]})  # fmt: skip
+
+
+# --- Retention of received files ----------------------------------------------------------
+
+
+def retention_days() -> int:
+    return int(setting("ONEC_EXCHANGE_RETENTION_DAYS", 7))
+
+
+@dataclass
+class Cleanup:
+    sessions: int = 0
+    orphans: int = 0
+    bytes_freed: int = 0
+    names: list[str] = field(default_factory=list)
+
+
+def purge_old_exchanges(*, days: int | None = None, now: datetime | None = None, dry_run: bool = False) -> Cleanup:
+    """Delete the received files of exchanges whose last request is more than `days`
+    (default: ONEC_EXCHANGE_RETENTION_DAYS; 0 or less keeps them forever) ago. The
+    sessions stay, marked `files_purged_at`; folders left by deleted sessions go too."""
+    days = retention_days() if days is None else days
+    result = Cleanup()
+    if days <= 0:
+        return result
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=days)
+    root = Path(exchange_root()).resolve()
+    old = ExchangeSession.objects.filter(updated_at__lt=cutoff, files_purged_at__isnull=True).order_by("pk")
+    for session in old.iterator(chunk_size=200):
+        result.bytes_freed += _remove(Path(session.folder), root, dry_run)
+        result.sessions += 1
+        result.names.append(str(session))
+        if not dry_run:
+            ExchangeSession.objects.filter(pk=session.pk).update(files_purged_at=now)
+    known = {Path(folder).name for folder in _session_folders()}
+    for folder in root.glob("*/*") if root.is_dir() else ():
+        if folder.is_dir() and folder.name not in known and folder.stat().st_mtime < cutoff.timestamp():
+            result.bytes_freed += _remove(folder, root, dry_run)
+            result.orphans += 1
+    if result.sessions or result.orphans:
+        audit.record("onec.exchange_files_purged", actor="retention", after={
+            "sessions": result.sessions, "orphans": result.orphans, "bytes": result.bytes_freed,
+            "days": days, "dry_run": dry_run})  # fmt: skip
+    return result
+
+
+def _session_folders() -> Iterator[str]:
+    """The folders of every session whose files are kept (not purged yet)."""
+    for tenant_id, pk, token in ExchangeSession.objects.filter(files_purged_at__isnull=True).values_list(
+        "tenant_id", "pk", "token"
+    ):
+        yield f"{tenant_id}/{pk}-{token[:16]}"
+
+
+def _remove(folder: Path, root: Path, dry_run: bool) -> int:
+    """Delete a session folder below the exchange root; returns the bytes it held."""
+    folder = folder.resolve()
+    if not folder.is_dir() or not folder.is_relative_to(root) or folder == root:
+        return 0
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+    if not dry_run:
+        shutil.rmtree(folder, ignore_errors=True)
+    return size

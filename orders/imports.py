@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from catalog.models import MovementReason, StockLevel, StockMovement, Variant
 from catalog.services.stock import emit_stock_updated
 from catalog.services.warehouses import default_warehouse
-from meschain import audit, events
+from meschain import audit, events, metrics
 from meschain.bulk import insert_rows
 from meschain.errors import DomainError, ErrorCode
 from orders import services
@@ -232,6 +232,8 @@ def _allot_stock(
             for vid, qty in demand.items()
             if levels.get(vid, [0, 0])[0] - levels.get(vid, [0, 0])[1] < qty
         ]
+        if short:  # refused as a whole (reserve) or for the short lines (force)
+            metrics.record_reservation_refused(MovementReason.ORDER_RESERVE)
         if short and stock_policy == StockPolicy.RESERVE:
             skus = {v.pk: v.sku for v in variants.values()}
             new.result.fail(ErrorCode.INSUFFICIENT_STOCK, {"lines": [

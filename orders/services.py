@@ -483,6 +483,9 @@ def update_imported(order: Order, data: dict[str, Any], *, actor: Any = None) ->
     if source_time and order.source_updated_at and source_time <= order.source_updated_at:
         return False
     changed = False
+    reported = data.get("marketplace_status")
+    # the marketplace still reports what it reported before: our own change since stands
+    marketplace_unmoved = bool(reported) and reported == order.marketplace_status
     for field_name in ("shipping_address", "billing_address", "marketplace_status", "notes"):
         if field_name in data and data[field_name] != getattr(order, field_name):
             setattr(order, field_name, data[field_name])
@@ -495,7 +498,7 @@ def update_imported(order: Order, data: dict[str, Any], *, actor: Any = None) ->
         OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.IMPORT, note=_("Updated by import."),
                                   actor=audit.user_of(actor), actor_label=audit.label_of(actor))  # fmt: skip
     wanted = data.get("status")
-    if wanted and wanted != order.status:
+    if wanted and wanted != order.status and not marketplace_unmoved:
         for step in status_path(order.status, wanted):
             order = change_status(order, step, actor=actor, note=_("Status from import."))
         if data.get("attention_reason"):

@@ -21,7 +21,7 @@ PASSWORD = "Correct-Horse-Battery-9"
 
 
 def on_postgres() -> bool:
-    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    return settings.DATABASES["default"]["ENGINE"].endswith("db.backends.postgresql")  # or django_prometheus's
 
 
 def on_redis() -> bool:

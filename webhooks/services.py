@@ -24,7 +24,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from meschain import audit
+from meschain import audit, metrics
 from meschain.errors import NotFound, ValidationFailed
 from meschain.events import EVENT_TYPES
 from meschain.models import Event
@@ -296,9 +296,11 @@ def attempt_delivery(delivery_id: int) -> WebhookDelivery | None:
     succeeded = status_code is not None and 200 <= status_code < 300
     retryable = not succeeded and (status_code is None or status_code == 429 or status_code >= 500)
     will_retry = retryable and delivery.attempt_count < settings.WEBHOOK_MAX_ATTEMPTS
-    return _record_attempt(
+    delivery = _record_attempt(
         delivery, started, duration_ms, status_code, excerpt, error, succeeded, will_retry, retry_after
     )
+    metrics.record_webhook_delivery("succeeded" if succeeded else "retrying" if will_retry else "failed")
+    return delivery
 
 
 @transaction.atomic

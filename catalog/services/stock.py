@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import MovementReason, StockLevel, StockMovement, Variant
 from catalog.services.warehouses import default_warehouse
-from meschain import audit, events
+from meschain import audit, events, metrics
 from meschain.errors import InsufficientStock, ValidationFailed
 
 
@@ -119,6 +119,8 @@ def apply_stock_changes(
                 else:
                     results.append(StockResult(variant_id, warehouse_id, row[0], row[1]))
         if short:
+            if any(d_reserved > 0 for _v, _w, _o, d_reserved in short):
+                metrics.record_reservation_refused(reason)
             raise InsufficientStock(
                 _("Not enough stock for %(count)d line(s).") % {"count": len(short)},
                 details={"lines": _describe_shortages(short)},
@@ -186,10 +188,14 @@ def _record(
 
 def emit_stock_updated(tenant_id: int, variant_ids: set[int], *, reason: str) -> None:
     """One `stock.updated` event per variant, with its totals over all warehouses."""
+    ids = list(variant_ids)
+    # two index lookups: joined, the planner may read every variant for a batch of a thousand
+    skus = dict(Variant.objects.filter(pk__in=ids).order_by().values_list("pk", "sku"))
     totals = (
-        StockLevel.objects.filter(variant_id__in=variant_ids)
-        .values("variant_id", "variant__sku")
+        StockLevel.objects.filter(variant_id__in=ids)
+        .values("variant_id")
         .annotate(on_hand=Sum("on_hand"), reserved=Sum("reserved"))
+        .order_by("variant_id")
     )
     events.emit_many(
         tenant_id,
@@ -200,7 +206,7 @@ def emit_stock_updated(tenant_id: int, variant_ids: set[int], *, reason: str) ->
                 row["variant_id"],
                 {
                     "variant_id": row["variant_id"],
-                    "sku": row["variant__sku"],
+                    "sku": skus.get(row["variant_id"], ""),
                     "on_hand": row["on_hand"],
                     "reserved": row["reserved"],
                     "available": row["on_hand"] - row["reserved"],
@@ -327,12 +333,13 @@ def set_on_hand_many(
         return 0, []
     with transaction.atomic():
         variant_ids = sorted({v for v, _w in targets})
-        current = {
+        current = {  # by variant only: a tenant condition can lead the planner to read the tenant's whole stock
             (v, w): (on_hand, reserved)
-            for v, w, on_hand, reserved in StockLevel.objects.select_for_update()
-            .filter(tenant_id=tenant_id, variant_id__in=variant_ids)
+            for v, w, on_hand, reserved, tenant in StockLevel.objects.select_for_update()
+            .filter(variant_id__in=variant_ids)
             .order_by("variant_id", "warehouse_id")
-            .values_list("variant_id", "warehouse_id", "on_hand", "reserved")
+            .values_list("variant_id", "warehouse_id", "on_hand", "reserved", "tenant_id")
+            if tenant == tenant_id
         }
         real_actor_id, label = getattr(audit.user_of(actor), "pk", None), audit.label_of(actor)
         rows, movements, clamped, changed = [], [], [], set()

@@ -1,6 +1,7 @@
 """Marketplace adapters; importing this package registers the built-in ones."""
 
 from marketplaces.adapters import (
+    amazon,  # noqa: F401 - registers "amazon"
     hepsiburada,  # noqa: F401 - registers "hepsiburada"
     n11,  # noqa: F401 - registers "n11"
     ozon,  # noqa: F401 - registers "ozon"

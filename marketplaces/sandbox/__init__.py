@@ -1,7 +1,7 @@
 """Local HTTP sandboxes that behave like the marketplaces' seller APIs (for tests and demos).
 
 Each sandbox module defines a :class:`~marketplaces.sandbox.base.SandboxServer` subclass
-(the Trendyol one predates the base and has its own server) and a ``DEMO`` dict: the port
+and (all but Trendyol's, whose demo account ``marketplaces.demo`` sets up) a ``DEMO`` dict: the port
 ``manage.py marketplace_sandbox NAME`` serves on by default and the account ``seed_demo``
 connects to it (``base_path``, ``credentials``, ``settings`` and ``category_mappings``: our
 demo category name → (marketplace category id, its name, attribute values)).
@@ -17,6 +17,7 @@ SANDBOXES: dict[str, str] = {
     "trendyol": "marketplaces.sandbox.trendyol:TrendyolSandbox",
     "hepsiburada": "marketplaces.sandbox.hepsiburada:HepsiburadaSandbox",
     "n11": "marketplaces.sandbox.n11:N11Sandbox",
+    "amazon": "marketplaces.sandbox.amazon:AmazonSandbox",
     "ozon": "marketplaces.sandbox.ozon:OzonSandbox",
 }
 

@@ -5,8 +5,8 @@ have seen), deterministic fault injection, a clock that tests can move, and the
 
 A sandbox subclasses :class:`SandboxServer` and implements :meth:`SandboxServer.handle_api`
 (``(status, body, headers)``; a JSON-able body is sent as JSON, ``bytes``/``str`` as they
-are) and, for its error shapes, :meth:`SandboxServer.fault_answer`. Extra control
-endpoints go in :meth:`SandboxServer.control`.
+are) and, for its error shapes, :meth:`SandboxServer.fault_answer` and
+:meth:`SandboxServer.not_found`. Extra control endpoints go in :meth:`SandboxServer.control`.
 
 Control endpoints: ``GET /__sandbox/state``, ``POST /__sandbox/faults`` (the fields of
 :class:`Faults`, ``fail_rate``, ``seed``), ``POST /__sandbox/clock`` (``{"advance": s}``),
@@ -110,6 +110,7 @@ class SandboxServer:
 
     name = "sandbox"
     api_prefix = ""  # the part of base_url after host:port
+    json_content_type = "application/json; charset=utf-8"  # of answers whose body is sent as JSON
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, seed: int = 0, fail_rate: float = 0.0,
                  **faults: Any) -> None:  # fmt: skip
@@ -227,6 +228,10 @@ class SandboxServer:
         """Answer one API request (``path`` without ``api_prefix``)."""
         raise SandboxError(404, {"message": f"No service at {path}."})
 
+    def not_found(self, path: str) -> Answer:
+        """The answer to a path outside ``api_prefix``."""
+        return 404, {"message": f"No service at {path}."}, {}
+
     def fault_answer(self, fault: str, status: int) -> Answer:
         """The answer of an injected 429 or 5xx, in the marketplace's error shape."""
         if fault == "429":
@@ -297,7 +302,7 @@ def _make_handler(sandbox: SandboxServer) -> type[BaseHTTPRequestHandler]:
                 content_type = content_type or "text/plain; charset=utf-8"
             else:
                 payload = json.dumps(body, ensure_ascii=False).encode()
-                content_type = content_type or "application/json; charset=utf-8"
+                content_type = content_type or sandbox.json_content_type
             try:
                 self.send_response(status)
                 for name, value in headers.items():
@@ -344,7 +349,7 @@ def _make_handler(sandbox: SandboxServer) -> type[BaseHTTPRequestHandler]:
             if fault in ("429", "5xx"):
                 status, body, headers = sandbox.fault_answer(fault, error_status)
             elif not url.path.startswith(sandbox.api_prefix):
-                status, body, headers = 404, {"message": f"No service at {url.path}."}, {}
+                status, body, headers = sandbox.not_found(url.path)
             else:
                 query = parse_qs(url.query, keep_blank_values=True)
                 try:
@@ -352,9 +357,9 @@ def _make_handler(sandbox: SandboxServer) -> type[BaseHTTPRequestHandler]:
                         method, url.path[len(sandbox.api_prefix):], query, self.headers, raw)
                 except SandboxError as exc:
                     status, body, headers = exc.status, exc.body, exc.headers
-                if fault == "drop":  # drop_phase "after": processed, but the answer never arrives
-                    self._drop()
-                    return
+            if fault == "drop":  # drop_phase "after": processed, but the answer never arrives
+                self._drop()
+                return
             record.status = status
             self._send(status, body, headers)
 

@@ -16,6 +16,14 @@ from marketplaces.services.accounts import (
     validate_credentials,
     validate_settings,
 )
+from marketplaces.services.categories import (
+    MarketplaceUnavailable,
+    category_attributes,
+    category_tree,
+    find_leaf,
+    search_categories,
+    validate_mapping,
+)
 from marketplaces.services.jobs import (
     JobLost,
     cancel_job,
@@ -42,10 +50,11 @@ from marketplaces.services.sync import adapter_for, run_job, test_connection
 
 __all__ = [
     "DEFAULT_SETTINGS", "MARKETPLACES", "MAX_CREDENTIAL_LENGTH", "JobLost", "MarketplaceSpec",
-    "account_health", "accounts_visible_to", "adapter_for", "cancel_job", "claim_job", "connect_account",
-    "deactivate_account", "delete_account", "encrypted_fields", "ensure_listing", "finish_job", "heartbeat",
+    "MarketplaceUnavailable", "account_health", "accounts_visible_to", "adapter_for", "cancel_job",
+    "category_attributes", "category_tree", "claim_job", "connect_account", "deactivate_account",
+    "delete_account", "encrypted_fields", "ensure_listing", "find_leaf", "finish_job", "heartbeat",
     "jobs_visible_to", "list_variants", "listings_visible_to", "mark_stock_changed", "queue_status_pushes",
     "record_job_progress", "request_sync", "request_sync_if_idle", "retry_listings", "rotate_encryption_keys",
-    "run_job", "send_status_push", "spec_of", "stalled_jobs", "supported_marketplaces", "test_connection",
-    "update_account", "validate_credentials", "validate_settings",
+    "run_job", "search_categories", "send_status_push", "spec_of", "stalled_jobs", "supported_marketplaces",
+    "test_connection", "update_account", "validate_credentials", "validate_mapping", "validate_settings",
 ]  # fmt: skip

@@ -27,7 +27,7 @@ from marketplaces.models import (
     SyncKind,
     SyncState,
 )
-from meschain import audit
+from meschain import audit, metrics
 from meschain.errors import Conflict, ValidationFailed
 from meschain.tenancy import scope
 
@@ -36,6 +36,15 @@ logger = logging.getLogger(__name__)
 
 class JobLost(Exception):
     """Another worker has taken this job over (ours stopped heart-beating)."""
+
+
+def _marketplace_of(job: SyncJob) -> str:
+    """The job's marketplace, for metric labels: from the loaded account, else one query."""
+    if SyncJob.account.is_cached(job):
+        return job.account.marketplace
+    return (
+        MarketplaceAccount.objects.filter(pk=job.account_id).values_list("marketplace", flat=True).first() or ""
+    )
 
 
 def stale_after() -> timedelta:
@@ -178,6 +187,9 @@ def record_job_progress(
             current.errors = [*current.errors, *list(errors)[:room]]
         current.heartbeat_at = timezone.now()
         current.save(update_fields=["done", "failed", "total", "requests", "errors", "heartbeat_at"])
+    if SyncJob.account.is_cached(job):
+        current.account = job.account  # keep the loaded account (and spare the next report a query)
+    metrics.record_sync_items(_marketplace_of(current), current.kind, done=done, failed=failed)
     return current
 
 
@@ -196,6 +208,7 @@ def finish_job(job: SyncJob, *, error: str = "") -> SyncJob:
         if current.total < current.done + current.failed:
             current.total = current.done + current.failed
         current.save(update_fields=["state", "message", "finished_at", "total"])
+    metrics.record_sync_job(_marketplace_of(job), current.kind, current.state)
     logger.info(
         "Sync job %s (%s) of account %s: %s, %s done, %s failed",
         current.pk, current.kind, current.account_id, current.state, current.done, current.failed,
@@ -217,6 +230,7 @@ def cancel_job(job: SyncJob, *, actor: Any) -> SyncJob:
         audit.record(
             "marketplace.sync_cancelled", actor=actor, obj=current.account, after={"job": current.pk}
         )
+    metrics.record_sync_job(current.account.marketplace, current.kind, "cancelled")
     return current
 
 

@@ -82,6 +82,8 @@ def pull_orders(runner: "JobRunner") -> None:
     account = runner.account
     lookback = timedelta(days=getattr(settings, "MARKETPLACE_ORDERS_FIRST_PULL_DAYS", 14))
     since = account.orders_watermark or (timezone.now() - lookback)
+    if hasattr(runner.adapter, "on_wait"):  # a pull that waits for a rate limit still heart-beats
+        runner.adapter.on_wait = runner.beat
     pull = runner.adapter.fetch_orders(since)
     skus = _sku_by_barcode(account, pull.orders)
     channel = channel_of(account)

@@ -9,4 +9,5 @@ api_patterns = [
     path("", include("orders.urls")),
     path("", include("marketplaces.urls")),
     path("", include("reports.urls")),
+    path("", include("onec.api_urls")),
 ]

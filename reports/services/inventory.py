@@ -6,10 +6,10 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db.models import DecimalField, ExpressionWrapper, F, IntegerField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
+from accounts.services.store import low_stock_default
 from catalog.models import StockLevel, Variant
 from reports.services.periods import Range, cents, today
 from reports.services.sales import product_sales_in
@@ -19,12 +19,10 @@ COVER_DAYS = 30
 MAX_LISTED = 200
 
 
-def low_stock_default() -> int:
-    return settings.LOW_STOCK_THRESHOLD
-
-
-def _variants_with_stock(tenant_id: int) -> Any:
-    default = Value(low_stock_default(), output_field=IntegerField())
+def _variants_with_stock(tenant_id: int, default_threshold: int) -> Any:
+    """The tenant's active variants with their stock and threshold: their own, else the
+    tenant's default, else the platform's (`default_threshold`: the last two resolved)."""
+    default = Value(default_threshold, output_field=IntegerField())
     return (
         Variant.objects.filter(tenant_id=tenant_id, is_active=True)
         .annotate(
@@ -126,7 +124,8 @@ def inventory_report(tenant_id: int) -> dict[str, Any]:
         warehouses.append(item)
         for name in totals:
             totals[name] += item[name]
-    variants = _variants_with_stock(tenant_id)
+    default_threshold = low_stock_default(tenant_id)
+    variants = _variants_with_stock(tenant_id, default_threshold)
     out = variants.filter(available__lte=0)
     low = variants.filter(Q(available__gt=0) & Q(available__lte=F("threshold")))
     total_units = totals["on_hand"] - totals["reserved"]
@@ -137,7 +136,7 @@ def inventory_report(tenant_id: int) -> dict[str, Any]:
         or 0
     )
     return {
-        "low_stock_default": low_stock_default(),
+        "low_stock_default": default_threshold,
         "totals": {
             **totals,
             "available": total_units,

@@ -1,7 +1,7 @@
 """Keeping the daily roll-ups exact: the orders services call `record_order_change` (one
 order) and `record_new_orders` (a bulk import) in the transaction of the change; each
 call adds the change's difference to the roll-up rows with one INSERT … ON CONFLICT DO
-UPDATE per table, however many orders it carries. `rebuild_rollups` recomputes them.
+UPDATE per table, however many orders it carries. `rebuild.rebuild_rollups` recomputes them.
 
 What an order adds (see reports.models): on the day it was placed and its channel, unless
 cancelled — one order, its units, subtotal + shipping as gross, its discount, its total as
@@ -12,17 +12,18 @@ their day, week and month, on their channel and on all channels (six rows a SKU)
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Count, DateField, DecimalField, F, Max, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Trunc, TruncDate
 from django.utils import timezone
 
 from orders.models import Order, OrderLine, OrderStatus
 from reports.models import ALL_CHANNELS, DailySales, Grain, ProductSales
+from reports.services.cache import rollups_changed
 from reports.services.periods import period_of
 
 ZERO = Decimal("0")
@@ -80,6 +81,7 @@ class _Deltas:
             row[2] += sign * Decimal(_get(line, "line_total"))
 
     def write(self) -> None:
+        rollups_changed({key[0] for key in self.sales} | {key[0] for key in self.products})
         # in key order, so that concurrent writers lock the rows they share in the same order
         sales = [(*key, *values) for key, values in sorted(self.sales.items()) if any(values)]
         _upsert(DailySales, ["tenant_id", "day", "channel"], [], list(SALES_SUMS), sales)
@@ -202,38 +204,7 @@ def record_new_orders(orders: list[dict[str, Any]], lines: list[dict[str, Any]])
     deltas.write()
 
 
-# --- Recomputing ----------------------------------------------------------------------
-
-
-def _bounds(tenant_id: int | None, since: date | None, until: date | None) -> tuple[Q, Q]:
-    """Filters of orders and of roll-up rows for a rebuild's scope."""
-    tz = timezone.get_default_timezone()
-    orders, rows = Q(), Q()
-    if tenant_id is not None:
-        orders &= Q(tenant_id=tenant_id)
-        rows &= Q(tenant_id=tenant_id)
-    if since is not None:
-        orders &= Q(placed_at__gte=datetime.combine(since, time.min, tzinfo=tz))
-        rows &= Q(day__gte=since)
-    if until is not None:
-        orders &= Q(placed_at__lt=datetime.combine(until, time.max, tzinfo=tz))
-        rows &= Q(day__lte=until)
-    return orders, rows
-
-
-def _insert_select(
-    model: Any, columns: list[str], queryset: Any, renamed: dict[str, str] | None = None
-) -> int:
-    """INSERT INTO the roll-up table SELECT the queryset's columns (by name)."""
-    sql, params = queryset.query.sql_with_params()
-    table = model._meta.db_table
-    sources = ", ".join((renamed or {}).get(column, column) for column in columns)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({', '.join(columns)}) SELECT {sources} FROM ({sql}) AS s",  # noqa: S608 (ORM-compiled SQL)
-            params,
-        )
-        return cursor.rowcount
+# --- Recomputing (reports.services.rebuild writes them back) ---------------------------
 
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -302,15 +273,7 @@ def product_sales_from_orders(order_filter: Q, grains: list[str]) -> list[Any]:
     return products
 
 
-def _period_end(first: date, name: str) -> date:
-    if name == "week":
-        return first + timedelta(days=6)
-    if name == "month":
-        return (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    return first
-
-
-def _from_day_rows(row_filter: Q, grain: str, *, all_channels: bool) -> Any:
+def product_sales_from_day_rows(row_filter: Q, grain: str, *, all_channels: bool) -> Any:
     """ProductSales rows of `grain` (or the day's all-channel rows) summed from the day rows
     of each channel: the same figures as from the orders, at a fraction of the cost."""
     days = ProductSales.objects.filter(row_filter, grain="d").exclude(channel=ALL_CHANNELS)
@@ -322,42 +285,3 @@ def _from_day_rows(row_filter: Q, grain: str, *, all_channels: bool) -> Any:
         .values("tenant_id", "target", "level", "period", "sku")
         .annotate(any_variant=Max("variant_id"), sold=Sum("units"), amount=Sum("revenue", output_field=MONEY))
     )
-
-
-@transaction.atomic
-def rebuild_rollups(
-    tenant_id: int | None = None, *, since: date | None = None, until: date | None = None
-) -> dict[str, int]:
-    """Recompute the roll-ups from orders: of one tenant or all, of all days or a range
-    (the weeks and months it touches are recomputed whole). The day rows come from the
-    orders; the all-channel, week and month rows are summed from them. Returns the rows
-    written."""
-    first = min(period_of(since, "week"), period_of(since, "month")) if since else None
-    last = max(_period_end(period_of(until, n), n) for n in ("week", "month")) if until else None
-    order_filter, row_filter = _bounds(tenant_id, first, last)
-    DailySales.objects.filter(row_filter).delete()
-    ProductSales.objects.filter(row_filter, grain="d").delete()
-    counts = {
-        "daily_sales": _insert_select(
-            DailySales, ["tenant_id", "day", "channel", *SALES_SUMS], daily_sales_from_orders(order_filter)
-        ),
-        "product_sales": 0,
-    }
-    columns = [*PRODUCT_KEY, "variant_id", *PRODUCT_SUMS]
-    per_channel_days = product_sales_from_orders(order_filter, ["d"])[0]  # [0]: per channel, [1]: all
-    counts["product_sales"] += _insert_select(
-        ProductSales, columns, per_channel_days, {"variant_id": "any_variant"}
-    )
-    renamed = {"channel": "target", "grain": "level", "day": "period", "variant_id": "any_variant",
-               "units": "sold", "revenue": "amount"}  # fmt: skip
-    for grain, name in GRAINS.items():
-        grain_first = period_of(since, name) if since else None
-        grain_last = _period_end(period_of(until, name), name) if until else None
-        grain_rows = _bounds(tenant_id, grain_first, grain_last)[1] if grain != "d" else row_filter
-        if grain != "d":
-            ProductSales.objects.filter(grain_rows, grain=grain).delete()
-        for all_channels in (False, True) if grain != "d" else (True,):
-            counts["product_sales"] += _insert_select(
-                ProductSales, columns, _from_day_rows(grain_rows, grain, all_channels=all_channels), renamed
-            )
-    return counts

@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from catalog.models import Product, Variant
 from reports.models import ALL_CHANNELS, DailySales, ProductSales
+from reports.services.cache import cached_report
 from reports.services.periods import Range, cents, decompose, period_of, periods
 
 SUMS = ("orders", "units", "gross", "discounts", "refunds", "net")
@@ -90,6 +91,18 @@ def top_products(tenant_id: int, span: Range, channel: str = "", limit: int = TO
 
 
 def sales_report(tenant_id: int, span: Range, *, group_by: str = "day", channel: str = "") -> dict[str, Any]:
+    """The sales report of `span`: from the cache while the tenant's roll-ups are unchanged."""
+    return cached_report(
+        tenant_id,
+        ("sales", span.start, span.end, group_by, channel),
+        lambda: compute_sales_report(tenant_id, span, group_by=group_by, channel=channel),
+    )
+
+
+def compute_sales_report(
+    tenant_id: int, span: Range, *, group_by: str = "day", channel: str = ""
+) -> dict[str, Any]:
+    """The sales report read from the roll-ups: the daily rows of the span and its top products."""
     rollups = DailySales.objects.filter(tenant_id=tenant_id, day__gte=span.start, day__lte=span.end)
     if channel:
         rollups = rollups.filter(channel=channel)

@@ -246,7 +246,8 @@ def catalogue(tenant_a, make_product):
               "category_id": shirts.pk},
         variants=[
             {"sku": "LIN-S", "price": "39.90", "barcode": "4006381333931", "name": "S", "compare_at_price": "49.90",
-             "cost": "12.35", "vat_rate": "10.00", "weight_grams": 250, "attributes": {"size": "S", "colour": "white"}},
+             "cost": "12.35", "vat_rate": "10.00", "weight_grams": 250, "attributes": {"size": "S", "colour": "white"},
+             "low_stock_threshold": 4},
             {"sku": "LIN-M", "price": "41.00", "name": "M"},
         ],
     )  # fmt: skip
@@ -267,6 +268,7 @@ def _snapshot(tenant) -> list[tuple]:
             v.sku, v.product.title, v.product.description, getattr(v.product.brand, "name", None),
             getattr(v.product.category, "name", None), v.barcode, v.name, str(v.price), str(v.compare_at_price),
             str(v.cost), str(v.vat_rate), v.weight_grams, v.attributes, level.on_hand if level else 0,
+            v.low_stock_threshold,
             sorted(v.product.variants.values_list("sku", flat=True)),
         ))  # fmt: skip
     return sorted(rows)
@@ -285,7 +287,9 @@ class TestExport:
         lines = body.decode("utf-8-sig").splitlines()
         assert lines[0] == ",".join(files.COLUMNS)
         assert 'LIN-S,LIN-S,Linen shirt,"Line one' in body.decode("utf-8-sig")
-        assert "'=SUM(A1),'=SUM(A1),'-50% sale,'@mention +1,,,,,10.00,,,20.00,,,2" in lines
+        assert "'=SUM(A1),'=SUM(A1),'-50% sale,'@mention +1,,,,,10.00,,,20.00,,,2," in lines  # no threshold
+        thresholds = {row["sku"]: row["low_stock_threshold"] for row in files.read_rows(body, "csv").rows}
+        assert thresholds == {"LIN-S": 4, "LIN-M": "", "=SUM(A1)": "", "00123": ""}  # "": the store's default
 
     def test_follows_the_changelist_filters(self, admin_client_for, manager, catalogue):
         client = admin_client_for(manager)
@@ -510,7 +514,7 @@ class TestCommands:
         assert json.loads(out) == [
             {"sku": "00123", "product_key": "00123", "title": "Çanta — сумка", "description": "", "brand": "",
              "category": "", "barcode": "", "name": "", "price": "10.00", "compare_at_price": None, "cost": None,
-             "vat_rate": "20.00", "weight_grams": None, "attributes": {}, "stock": 0},
+             "vat_rate": "20.00", "weight_grams": None, "attributes": {}, "stock": 0, "low_stock_threshold": None},
         ]  # fmt: skip
         assert err == "Exported 1 rows (json).\n"
 

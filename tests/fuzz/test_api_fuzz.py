@@ -39,6 +39,7 @@ from catalog.services import products as product_services
 from catalog.services import stock as stock_services
 from catalog.services import taxonomy
 from marketplaces import services as marketplace_services
+from marketplaces.sandbox.trendyol import TrendyolSandbox
 from orders import services as order_services
 from tests.conftest import PASSWORD
 from webhooks import services as webhook_services
@@ -164,7 +165,7 @@ class World:
     ids: dict[str, list[int]]  # real ids per collection path
 
 
-def _build_world() -> World:
+def _build_world(marketplace_url: str) -> World:
     alpha, owner = account_services.create_tenant(
         slug="alpha", name="Alpha Store", owner_username="alpha-owner", owner_email="owner@alpha.example.com",
         owner_password=PASSWORD,
@@ -204,8 +205,8 @@ def _build_world() -> World:
             actor=user,
         )  # fmt: skip
         account = marketplace_services.connect_account(
-            tenant=user.tenant, marketplace="trendyol", name=f"{slug} Trendyol", actor=user,
-            credentials={"seller_id": f"{tenant_id}00", "api_key": "key", "api_secret": "secret"},
+            tenant=user.tenant, marketplace="trendyol", name=f"{slug} Trendyol", actor=user, base_url=marketplace_url,
+            credentials={"seller_id": "100000", "api_key": "sandbox-api-key", "api_secret": "sandbox-api-secret"},
         )  # fmt: skip
         marketplace_services.ensure_listing(account, product.variants.get())
         marketplace_services.request_sync(account, "stock_price", actor=user)
@@ -234,6 +235,7 @@ def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
 
     Built once for the module in a transaction that is rolled back at the end; each
     test, and each case in it, runs in a savepoint inside it."""
+    sandbox = TrendyolSandbox(seller_id="100000").start()  # the accounts talk to it, never to Trendyol
     with (
         django_db_blocker.unblock(),
         override_settings(
@@ -243,8 +245,11 @@ def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
         ),
         transaction.atomic(),
     ):
-        yield _build_world()
-        transaction.set_rollback(True)
+        try:
+            yield _build_world(sandbox.base_url)
+        finally:
+            transaction.set_rollback(True)
+            sandbox.stop()
 
 
 @pytest.fixture(params=["owner-jwt", "storefront-api-key"])

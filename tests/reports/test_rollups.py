@@ -14,7 +14,8 @@ from orders import imports
 from orders import services as order_services
 from orders.models import Order, OrderStatus
 from reports.models import DailySales, ProductSales
-from reports.services.rollups import rebuild_rollups, record_order_change
+from reports.services.rebuild import rebuild_rollups
+from reports.services.rollups import record_order_change
 from tests.reports.conftest import NOON, recomputed, rollups_now, sell
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # hypothesis runs many sequences

@@ -52,7 +52,8 @@ class Command(BaseCommand):
                 raise CommandError(message, returncode=2) from exc
         else:
             self.stdout.write(data.decode("utf-8-sig"), ending="")
-        self.stderr.write(
-            _("Exported %(count)d rows (%(format)s)%(target)s.")
-            % {"count": len(rows), "format": fmt, "target": f" to {output}" if output else ""}
-        )
+        if output:
+            done = _("Exported %(count)d rows (%(format)s) to %(file)s.")
+        else:
+            done = _("Exported %(count)d rows (%(format)s).")
+        self.stderr.write(done % {"count": len(rows), "format": fmt, "file": output})

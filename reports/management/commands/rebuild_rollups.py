@@ -1,6 +1,8 @@
 """manage.py rebuild_rollups [--tenant SLUG] [--from …] [--to …]: recompute the daily
-sales roll-ups from the orders (after a restore, a data fix, or to check them)."""
+sales roll-ups from the orders (after a restore, a data fix, or to check them), a month
+per transaction, printing each month as it is done."""
 
+from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -9,7 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Tenant
 from meschain.errors import DomainError
 from reports.services.periods import parse_day
-from reports.services.rollups import rebuild_rollups
+from reports.services.rebuild import rebuild_rollups
 
 
 class Command(BaseCommand):
@@ -36,10 +38,19 @@ class Command(BaseCommand):
         if errors:
             raise CommandError(_("Enter dates as YYYY-MM-DD."))
         try:
-            counts = rebuild_rollups(tenant_id, since=start, until=end)
+            counts = rebuild_rollups(tenant_id, since=start, until=end, progress=self._progress)
         except DomainError as exc:
             raise CommandError(str(exc.message)) from exc
         self.stdout.write(
             _("%(sales)d daily sales rows and %(products)d product sales rows written.")
             % {"sales": counts["daily_sales"], "products": counts["product_sales"]}
         )
+
+    def _progress(self, month: date, done: int, total: int, counts: dict[str, int]) -> None:
+        self.stdout.write(
+            _("%(month)s done (%(done)d of %(total)d months): %(sales)d daily sales rows and "
+              "%(products)d product sales rows so far.")
+            % {"month": month.strftime("%Y-%m"), "done": done, "total": total,
+               "sales": counts["daily_sales"], "products": counts["product_sales"]}
+        )  # fmt: skip
+        self.stdout.flush()

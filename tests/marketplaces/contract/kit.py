@@ -24,6 +24,8 @@ class MarketplaceKit(ABC):
     attribute_values: dict[str, Any] = {}
     #: extra account settings (brand ids, warehouse ids, adapter_options…)
     account_settings: dict[str, Any] = {}
+    #: the account's seller id where the credentials carry none (N11: the shop's name)
+    seller_id: str = ""
 
     # ---- the sandbox -----------------------------------------------------------------------
 
@@ -47,7 +49,8 @@ class MarketplaceKit(ABC):
         options = {**settings.pop("adapter_options", {}), **self.adapter_options(sandbox), **(adapter_options or {})}
         account = services.connect_account(
             tenant=tenant, marketplace=self.code, name=name or f"{self.code} contract", base_url=self.base_url(sandbox),
-            credentials=self.credentials(), settings={**settings, "adapter_options": options},
+            credentials=self.credentials(), seller_id=self.seller_id,
+            settings={**settings, "adapter_options": options},
         )  # fmt: skip
         CategoryMapping.objects.create(
             tenant=tenant, account=account, category=category, marketplace_category_id=self.category_id,
@@ -99,3 +102,10 @@ class MarketplaceKit(ABC):
 
     #: the marketplace status an order has once we moved it to processing
     processing_status: str
+    #: our status whose change the marketplace hears about (Amazon: only a shipment)
+    status_to_push: str = "processing"
+
+    @property
+    def pushed_status(self) -> str:
+        """The marketplace status an order has once we moved it to `status_to_push`."""
+        return self.processing_status

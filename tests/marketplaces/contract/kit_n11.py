@@ -5,7 +5,6 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-from marketplaces.models import CategoryMapping, MarketplaceAccount
 from marketplaces.sandbox.n11 import N11Sandbox
 from tests.marketplaces.contract.kit import MarketplaceKit
 
@@ -25,29 +24,13 @@ class N11Kit(MarketplaceKit):
     account_settings = {"default_brand_id": BRAND_VALUE_ID,
                         "adapter_options": {"shipment_template": SHIPMENT_TEMPLATE}}  # fmt: skip
     processing_status = "Picking"
+    seller_id = SHOP_NAME
 
     def start_sandbox(self, **options: Any) -> N11Sandbox:
         return N11Sandbox(app_key=APP_KEY, app_secret=APP_SECRET, **options).start()
 
     def credentials(self) -> dict[str, str]:
         return {"app_key": APP_KEY, "app_secret": APP_SECRET}
-
-    def connect(self, tenant: Any, sandbox: Any, category: Any, *, adapter_options: dict | None = None,
-                name: str = "") -> MarketplaceAccount:  # fmt: skip
-        """As the base kit, with the seller id N11's credentials do not carry."""
-        from marketplaces import services
-
-        settings = {**self.account_settings}
-        options = {**settings.pop("adapter_options", {}), **(adapter_options or {})}
-        account = services.connect_account(
-            tenant=tenant, marketplace=self.code, name=name or "n11 contract", base_url=self.base_url(sandbox),
-            credentials=self.credentials(), seller_id=SHOP_NAME, settings={**settings, "adapter_options": options},
-        )  # fmt: skip
-        CategoryMapping.objects.create(
-            tenant=tenant, account=account, category=category, marketplace_category_id=self.category_id,
-            marketplace_category_name=self.category_name, attribute_values=self.attribute_values,
-        )  # fmt: skip
-        return account
 
     def add_orders(self, sandbox: N11Sandbox, count: int, keys: list[str]) -> list[str]:
         return [str(i) for i in sandbox.add_packages(count, keys, max_quantity=1)]

@@ -1,6 +1,7 @@
 """Every marketplace the contract suite runs against: add a kit here to add a marketplace."""
 
 from tests.marketplaces.contract.kit import MarketplaceKit
+from tests.marketplaces.contract.kit_amazon import AmazonKit
 from tests.marketplaces.contract.kit_hepsiburada import HepsiburadaKit
 from tests.marketplaces.contract.kit_n11 import N11Kit
 from tests.marketplaces.contract.kit_ozon import OzonKit
@@ -11,4 +12,5 @@ KITS: list[MarketplaceKit] = [
     OzonKit(),
     HepsiburadaKit(),
     N11Kit(),
+    AmazonKit(),
 ]

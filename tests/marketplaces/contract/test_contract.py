@@ -112,7 +112,7 @@ def test_orders_are_pulled_into_the_order_book_with_stock_reserved(world: Contra
 
 
 def test_our_status_change_reaches_the_marketplace(world: ContractWorld):
-    from orders.services import change_status
+    from orders.services import change_status, status_path
 
     kit, sandbox = world.kit, world.sandbox
     listed(world)
@@ -120,11 +120,12 @@ def test_our_status_change_reaches_the_marketplace(world: ContractWorld):
     run(world, "orders")
     order = Order.objects.get(tenant=world.tenant, external_id=external_id)
 
-    change_status(order, "processing", actor="test")
+    for status in status_path(order.status, kit.status_to_push):
+        order = change_status(order, status, actor="test")
     [push_id] = services.queue_status_pushes(world.tenant.pk, [{"channel": order.channel, "order_id": order.pk}])
 
     assert services.send_status_push(push_id) == "sent"
-    assert kit.order_status(sandbox, external_id) == kit.processing_status
+    assert kit.order_status(sandbox, external_id) == kit.pushed_status
 
 
 def test_a_refused_item_keeps_the_marketplace_reason_and_the_rest_is_listed(world: ContractWorld):

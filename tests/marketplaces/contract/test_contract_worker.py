@@ -14,7 +14,7 @@ from catalog.services import stock as stock_services
 from marketplaces import services
 from marketplaces.models import Listing, ListingStatus, SyncJob, SyncState
 from orders.models import Order, OrderLine
-from orders.services import change_status
+from orders.services import change_status, status_path
 from tests.celery_worker import celery_workers
 from tests.marketplaces.contract.conftest import contract_world, let_the_stock_interval_pass
 from tests.marketplaces.test_sync_worker import WORKER_ENV
@@ -80,7 +80,8 @@ def test_the_contract_with_a_worker(kit: Any, contract_sandbox: Any, make_tenant
     assert ordered == reserved
 
     order = ours.get(external_id=external_ids[0])
-    change_status(order, "processing", actor="test")
-    wait_for(lambda: kit.order_status(sandbox, external_ids[0]) == kit.processing_status,
+    for status in status_path(order.status, kit.status_to_push):
+        order = change_status(order, status, actor="test")
+    wait_for(lambda: kit.order_status(sandbox, external_ids[0]) == kit.pushed_status,
              timeout=60, what="our status on the marketplace")  # fmt: skip
     assert max(kit.creates_sent(sandbox).values()) == 1

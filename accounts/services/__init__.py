@@ -309,15 +309,20 @@ def _resolve_username(identifier: str) -> str:
     return identifier
 
 
-def login(request: HttpRequest, *, identifier: str, password: str) -> User:
+def login(request: HttpRequest, *, identifier: str, password: str, otp_code: str | None = None) -> User:
     """Check a username-or-email and password through the same backends (and lockout)
-    as the admin. Raises AuthenticationFailed or AccountLocked."""
+    as the admin, then the two-factor code when the user has it on. Raises
+    AuthenticationFailed, AccountLocked, or two_factor's OtpRequired, OtpInvalid and
+    TwoFactorSetupRequired."""
+    from accounts.services import two_factor
+
     username = _resolve_username(identifier.strip())
     user = authenticate(request, username=username, password=password)
     if getattr(request, "axes_locked_out", False):
         raise AccountLocked(_("Too many failed login attempts. This account is locked for now."))
     if user is None:
         raise AuthenticationFailed(_("Unable to log in with the provided credentials."))
+    two_factor.check_login_code(request, user, otp_code)
     user_logged_in.send(sender=user.__class__, request=request, user=user)
     return user
 
@@ -326,10 +331,11 @@ def record_login(user: User) -> None:
     audit.record("auth.login", actor=user, obj=user)
 
 
-def record_failed_login(username: str) -> None:
+def record_failed_login(username: str, *, two_factor: bool = False) -> None:
+    """A wrong password, or (two_factor) a wrong code after the right password."""
     user = User.objects.filter(username=username).only("pk", "tenant_id", "username").first()
     audit.record(
-        "auth.login_failed",
+        "auth.two_factor_failed" if two_factor else "auth.login_failed",
         tenant=user.tenant_id if user else None,
         obj=user,
         actor_label=username[:200],
