@@ -14,26 +14,17 @@ share of the fastest marketplace's rate as a ratio.
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/meschain_bench_stock")
-os.environ["DATABASE_URL"] = DATABASE_URL
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/13")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "meschain.settings")
+from benchmarks.bench_db import recreate_database, use_bench_database  # noqa: E402
+
+DATABASE_URL = use_bench_database("meschain_bench_stock")
 os.environ["MARKETPLACE_BATCH_POLL_SECONDS"] = "0.05"
 os.environ["MARKETPLACE_RATE_LIMIT"] = ""
-
-
-def recreate_database() -> None:
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    admin = DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
-    subprocess.run(["psql", admin, "-qc", f'DROP DATABASE IF EXISTS "{name}"'], check=True)
-    subprocess.run(["psql", admin, "-qc", f'CREATE DATABASE "{name}"'], check=True)
 
 
 def main() -> None:
@@ -41,7 +32,7 @@ def main() -> None:
     parser.add_argument("--variants", type=int, default=20_000)
     parser.add_argument("--only", default="", help="Comma-separated marketplace codes (default: all).")
     args = parser.parse_args()
-    recreate_database()
+    recreate_database(DATABASE_URL)
 
     import django
 

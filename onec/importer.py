@@ -82,9 +82,13 @@ def batch_transaction() -> Iterator[None]:
         yield
 
 
-#: the tables an import grows
-_GROWING = ("catalog_product", "catalog_variant", "catalog_stocklevel", "catalog_stockmovement",
-            "onec_externalref", "meschain_event")  # fmt: skip
+def _growing_tables() -> list[str]:
+    """The tables an import grows."""
+    from catalog.models import Product, StockLevel, StockMovement, Variant
+    from meschain.models import Event
+    from onec.models import ExternalRef
+
+    return [model._meta.db_table for model in (Product, Variant, StockLevel, StockMovement, ExternalRef, Event)]
 
 
 class PlannerStatistics:
@@ -109,7 +113,7 @@ class PlannerStatistics:
                 "AND relname = ANY(%s) AND n_mod_since_analyze > GREATEST(1000, n_live_tup / 2) "
                 "AND relid NOT IN (SELECT relid FROM pg_stat_progress_vacuum "
                 "UNION ALL SELECT relid FROM pg_stat_progress_analyze)",  # autovacuum is on it
-                [list(_GROWING)],
+                [_growing_tables()],
             )
             tables = [row[0] for row in cursor.fetchall()]
         for table in tables:

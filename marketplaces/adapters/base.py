@@ -99,6 +99,9 @@ class StockPriceItem:
     sale_price: Decimal | float | None = None
     list_price: Decimal | float | None = None
     sku: str = ""
+    #: False when the marketplace has these prices already (only the quantity changed):
+    #: adapters that send prices in a call of their own may leave them out
+    price_changed: bool = True
 
 
 @dataclass

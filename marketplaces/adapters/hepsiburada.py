@@ -355,7 +355,7 @@ class HepsiburadaAdapter(HepsiburadaOrdersMixin, MarketplaceAdapter):
             if info.get(key, {}).get("hbSku"):
                 row["hepsiburadaSku"] = info[key]["hbSku"]
             fbh = info.get(key, {}).get("fbh", False)
-            if item.sale_price is not None:
+            if item.sale_price is not None and item.price_changed:
                 row["price"] = _price_number(item.sale_price)
             if item.quantity is not None and not fbh:
                 row["availableStock"] = max(0, int(item.quantity))

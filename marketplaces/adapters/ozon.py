@@ -209,7 +209,7 @@ class OzonAdapter(MarketplaceAdapter):
             latest.pop(item.barcode, None)
             latest[item.barcode] = item
         errors: dict[str, list[str]] = {key: [] for key in latest}
-        priced = [i for i in latest.values() if i.sale_price is not None]
+        priced = [i for i in latest.values() if i.sale_price is not None and i.price_changed]
         for start in range(0, len(priced), MAX_PRICES):
             prices = []
             for item in priced[start : start + MAX_PRICES]:

@@ -90,8 +90,13 @@ def build_offers(
         sale = _marked_up(variant.price, markup) or Decimal("0")
         list_price = max(_marked_up(variant.compare_at_price, markup) or sale, sale)
         barcode = listing.external_barcode or barcode_of(variant, adapter)
+        accepted = listing.stock_price_hash
         stock = StockPriceItem(
-            barcode=barcode, quantity=quantity, sale_price=sale, list_price=list_price, sku=variant.sku
+            barcode=barcode, quantity=quantity, sale_price=sale, list_price=list_price, sku=variant.sku,
+            # the prices last accepted are these when the hash of what was accepted matches
+            # the pushed quantity with today's prices
+            price_changed=not accepted or listing.pushed_quantity is None
+            or accepted != stock_hash(barcode, listing.pushed_quantity, sale, list_price),
         )
         product = variant.product if content else None
         mapping = mappings.get(product.category_id) if product else None
@@ -151,6 +156,7 @@ LISTING_FIELDS = (
     "stock_version",
     "pushed_stock_version",
     "stock_price_hash",
+    "pushed_quantity",
     "batch_id",
     "stock_batch_id",
 )

@@ -205,3 +205,28 @@ def test_the_category_tree_has_product_types_as_leaves(sandbox: OzonSandbox):
     assert leaves["200000933:93244"] == "Футболка" and len(leaves) == 4
     attributes = {a.id: a for a in ozon.fetch_category_attributes("200000933:93244")}
     assert attributes[10096].required and attributes[10096].allow_multiple and not attributes[10096].allow_custom
+
+
+def test_a_stock_change_sends_no_price_and_a_price_change_does(sandbox: OzonSandbox, make_tenant: Any):
+    world = contract_world(OzonKit(), sandbox, make_tenant("acme"), products=2)
+    services.run_job(services.request_sync(world.account, "catalog", actor="test", enqueue=False).pk, worker="w")
+    for job in SyncJob.objects.filter(account=world.account, state=SyncState.QUEUED):
+        services.run_job(job.pk, worker="w")
+    first, second = world.variants()[:2]
+
+    def prices_sent() -> list[str]:
+        return [p["offer_id"] for r in sandbox.requests_to("POST", "/v1/product/import/prices") for p in r.body["prices"]]
+
+    before = len(prices_sent())
+    let_the_stock_interval_pass(world)
+    stock_services.adjust(world.tenant.pk, first.pk, delta=-2, actor="test")
+    first.price = Decimal("149.90")
+    first.save(update_fields=["price"])
+    stock_services.adjust(world.tenant.pk, second.pk, delta=-2, actor="test")
+    services.mark_stock_changed(world.tenant.pk, variant_ids={first.pk, second.pk})
+    job = services.request_sync(world.account, "stock_price", actor="test", enqueue=False)
+    assert services.run_job(job.pk, worker="w") == SyncState.SUCCEEDED
+
+    assert prices_sent()[before:] == [first.sku]  # only the repriced variant's price went out
+    assert sandbox.stock(first.sku) == sandbox.stock(second.sku) == 48
+    assert sandbox.product(first.sku)["price"] == "149.90"

@@ -36,7 +36,8 @@ TAG = re.compile(r"</?(?:a|b|br|code|em|i|kbd|p|span|strong)\b[^>]*>")
 # English words of the dashboard and an order page (ours and Django's): none may be left
 # on those pages in Turkish or Russian. Shared with the browser test.
 DASHBOARD_ENGLISH = [
-    "Dashboard", "Welcome,", "View site", "Change password", "Log out", "Change language",
+    "Dashboard", "Welcome,", "Two-factor authentication", "My sessions", "Store settings",
+    "View site", "Change password", "Log out", "Language", "Change language", "Toggle theme",
     "Revenue today", "Orders today", "Revenue, last 30 days", "Orders, last 30 days",
     "Average order value", "Revenue per channel, last 30 days", "Orders by status, last 30 days",
     "Sync health, last 7 days", "Success rate", "Average duration", "Last success",

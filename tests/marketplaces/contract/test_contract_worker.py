@@ -2,7 +2,6 @@
 marketplace: listed, a stock change travels as an event to the marketplace, 100 orders
 pulled with stock reserved, and our status change pushed back — all by the worker."""
 
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -17,7 +16,7 @@ from orders.models import Order, OrderLine
 from orders.services import change_status, status_path
 from tests.celery_worker import celery_workers
 from tests.marketplaces.contract.conftest import contract_world, let_the_stock_interval_pass
-from tests.marketplaces.test_sync_worker import WORKER_ENV
+from tests.marketplaces.test_sync_worker import WORKER_ENV, finished, wait_for
 
 pytestmark = [
     pytest.mark.postgres,
@@ -31,24 +30,6 @@ pytestmark = [
 def workers(settings: Any) -> Iterator[Callable[..., Any]]:
     with celery_workers(settings, WORKER_ENV) as start:
         yield start
-
-
-def wait_for(condition: Callable[[], Any], *, timeout: float = 90.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"Timed out waiting for {what}")
-
-
-def finished(job: SyncJob, timeout: float = 120.0) -> SyncJob:
-    def done() -> SyncJob | None:
-        job.refresh_from_db()
-        return job if job.state not in ("queued", "running") else None
-
-    return wait_for(done, timeout=timeout, what=f"job {job.pk} to finish")
 
 
 def test_the_contract_with_a_worker(kit: Any, contract_sandbox: Any, make_tenant: Any, workers: Any):
