@@ -102,6 +102,7 @@ class PlannerStatistics:
 
     def __init__(self, every: float = 2.0) -> None:
         self.every, self.due = every, time.monotonic() + every
+        self.tried: dict[str, int] = {}  # table → its rows when last analysed (or refused) here
 
     def refresh(self) -> None:
         if connection.vendor != "postgresql" or time.monotonic() < self.due:
@@ -109,20 +110,22 @@ class PlannerStatistics:
         self.due = time.monotonic() + self.every
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() "
+                "SELECT relname, n_live_tup FROM pg_stat_user_tables WHERE schemaname = current_schema() "
                 "AND relname = ANY(%s) AND n_mod_since_analyze > GREATEST(1000, n_live_tup / 2) "
                 "AND relid NOT IN (SELECT relid FROM pg_stat_progress_vacuum "
                 "UNION ALL SELECT relid FROM pg_stat_progress_analyze)",  # autovacuum is on it
                 [_growing_tables()],
             )
-            tables = [row[0] for row in cursor.fetchall()]
-        for table in tables:
-            try:  # never wait for a lock: the next batch tries again
+            # not again before it doubled once more (a user that does not own a table only gets a warning)
+            tables = [(name, rows) for name, rows in cursor.fetchall() if rows >= 2 * self.tried.get(name, 0)]
+        for table, rows in tables:
+            try:  # never wait for a lock: a later batch tries again
                 with transaction.atomic(), connection.cursor() as cursor:
                     cursor.execute("SET LOCAL lock_timeout = '50ms'")
                     cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
             except OperationalError:
                 continue
+            self.tried[table] = max(rows, 1)
 
 
 def _applier(kind: str) -> Callable[[catalog_sync.Context, list[dict[str, Any]]], None]:
