@@ -44,13 +44,16 @@ ORDER_FIELDS = ["tenant", "number", "status_badge", "channel_name", "external_id
                 "source_updated_at"]  # fmt: skip
 CUSTOMER_FIELDS = ["customer", "customer_email", "shipping_address_text", "billing_address_text"]
 AMOUNT_FIELDS = ["currency", "subtotal", "shipping_total", "discount_total", "tax_total", "total"]
-HANDLING_FIELDS = ["needs_attention", "attention_reason", "stock_policy", "notes", "created_at", "updated_at"]
+HANDLING_FIELDS = [
+    "needs_attention", "attention_reason", "stock_policy", "tracking_number", "notes", "created_at", "updated_at",
+]  # fmt: skip
 
 
 class StatusChangeForm(forms.Form):
     status = forms.ChoiceField(choices=OrderStatus.choices)
     expected_status = forms.ChoiceField(choices=OrderStatus.choices, required=False)
     restock = forms.BooleanField(required=False)
+    tracking_number = forms.CharField(max_length=100, required=False)
 
 
 class NoteForm(forms.Form):
@@ -258,6 +261,7 @@ class OrderAdmin(TenantScopedAdmin):
                 actor=request.user,
                 restock=data["restock"],
                 expected_status=data["expected_status"] or None,
+                tracking_number=data["tracking_number"],
             )
         except DomainError as exc:
             messages.error(request, str(exc.message))

@@ -143,7 +143,8 @@ class OrderViewSet(mixins.ListModelMixin, TenantScopedViewSet):
         form = StatusChangeSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         services.change_status(order, actor=request.user, new_status=form.validated_data["status"],
-                               note=form.validated_data.get("note", ""), restock=form.validated_data["restock"])  # fmt: skip
+                               note=form.validated_data.get("note", ""), restock=form.validated_data["restock"],
+                               tracking_number=form.validated_data.get("tracking_number"))  # fmt: skip
         return Response(self._detail(order))
 
     @extend_schema(responses={200: OrderEventSerializer(many=True)})

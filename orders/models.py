@@ -78,6 +78,11 @@ class Order(models.Model):
         _("status"), max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING
     )
     marketplace_status = models.CharField(_("marketplace status"), max_length=64, blank=True)
+    tracking_number = models.CharField(
+        _("tracking number"), max_length=100, blank=True,
+        help_text=_("The parcel's tracking number, given when the order ships; marketplaces that confirm shipments "
+                    "(Amazon) receive it."),
+    )
     currency = models.CharField(_("currency"), max_length=3, default="TRY")
     subtotal = models.DecimalField(_("subtotal"), **MONEY, default=ZERO)
     shipping_total = models.DecimalField(_("shipping"), **MONEY, default=ZERO)

@@ -44,7 +44,7 @@ class OrderSerializer(serializers.ModelSerializer):
     class Meta:
         model = Order
         fields = [
-            "id", "number", "channel", "external_id", "status", "marketplace_status", "next_statuses", "currency",
+            "id", "number", "channel", "external_id", "status", "marketplace_status", "tracking_number", "next_statuses", "currency",
             "subtotal", "shipping_total", "discount_total", "tax_total", "total", "customer", "needs_attention",
             "attention_reason", "placed_at", "created_at", "updated_at",
         ]  # fmt: skip
@@ -101,6 +101,10 @@ class StatusChangeSerializer(StrictSerializer):
     note = serializers.CharField(max_length=5000, required=False, allow_blank=True)
     restock = serializers.BooleanField(
         required=False, default=False, help_text=_("On refund: put the goods back.")
+    )
+    tracking_number = serializers.CharField(
+        max_length=100, required=False, allow_blank=True,
+        help_text=_("The parcel's tracking number, kept on the order (Amazon needs it to confirm a shipment)."),
     )
 
 

@@ -407,13 +407,18 @@ def change_status(
     note: str = "",
     restock: bool = False,
     expected_status: str | None = None,
+    tracking_number: str | None = None,
 ) -> Order:
-    """Move an order to `new_status` along the allowed transitions, with its stock effect.
+    """Move an order to `new_status` along the allowed transitions, with its stock effect;
+    `tracking_number` (the parcel's, when it ships) is kept on the order.
 
     `expected_status` is the status the caller saw (a form opened a while ago): when the
     order has moved on since, nothing changes and CONFLICT is raised."""
     if new_status not in OrderStatus.values:
         raise ValidationFailed(details={"status": [_("Not a valid status.")]})
+    tracking_number = (tracking_number or "").strip()
+    if len(tracking_number) > 100 or not all(c.isprintable() for c in tracking_number):
+        raise ValidationFailed(details={"tracking_number": [_("Enter a tracking number of up to 100 characters.")]})
     order = Order.objects.select_for_update().get(pk=order.pk)
     if expected_status is not None and order.status != expected_status:
         raise Conflict(
@@ -430,7 +435,11 @@ def change_status(
     _stock_effect(order, new_status, restock=restock, actor=actor)
     before = order.status
     order.status = new_status
-    order.save(update_fields=["status", "updated_at"])
+    fields = ["status", "updated_at"]
+    if tracking_number:
+        order.tracking_number = tracking_number
+        fields.append("tracking_number")
+    order.save(update_fields=fields)
     rollups.record_order_change(order, before=before)
     OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.STATUS, from_status=before, to_status=new_status,
                               note=note, actor=audit.user_of(actor), actor_label=audit.label_of(actor))  # fmt: skip
@@ -439,7 +448,7 @@ def change_status(
         actor=actor,
         obj=order,
         before={"status": before},
-        after={"status": new_status},
+        after={"status": new_status, **({"tracking_number": tracking_number} if tracking_number else {})},
     )
     events.emit(
         order.tenant_id, "order.status_changed", {**order_payload(order), "from_status": before}, obj=order

@@ -210,11 +210,12 @@ class AmazonOrdersMixin:
 
     def push_order_status(self, order: MarketplaceOrder, status: str, *,
                           invoice_number: str | None = None) -> None:
-        """Shipped: confirmShipment of every item not shipped yet, with the tracking number
-        given as `invoice_number`. Amazon has no other status a seller sets."""
+        """Shipped: confirmShipment of every item not shipped yet, with the order's tracking
+        number (else `invoice_number`, else the account's `tracking_number` option). Amazon has
+        no other status a seller sets."""
         if status != SHIPPED:
             raise MarketplaceError(_("Amazon takes no status %(status)s from sellers.") % {"status": status})
-        tracking = invoice_number or str(self.config.options.get("tracking_number") or "")
+        tracking = order.tracking_number or invoice_number or str(self.config.options.get("tracking_number") or "")
         if not tracking:
             raise MarketplaceError(_("Amazon needs the tracking number of the parcel to confirm a shipment."))
         items = []

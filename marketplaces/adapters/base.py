@@ -175,6 +175,8 @@ class MarketplaceOrder:
     total: Decimal = Decimal("0")
     cancel_reason: str = ""
     invoice_number: str = ""
+    #: the parcel's tracking number, as our order has it (for a shipment confirmation)
+    tracking_number: str = ""
     raw: Any = None
 
 

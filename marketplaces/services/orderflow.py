@@ -194,6 +194,7 @@ def send_status_push(push_id: int) -> str:
                 current = adapter.fetch_order(push.order.external_id)
                 if current is None:
                     raise MarketplaceError(_("The marketplace does not know this order."), retryable=False)
+                current.tracking_number = push.order.tracking_number
                 adapter.push_order_status(current, push.status)
         except MarketplaceError as exc:
             push.last_error = exc.message[:2000]

@@ -106,3 +106,28 @@ def test_a_completed_order_is_confirmed_as_shipped(world: ContractWorld, sandbox
     assert sandbox.order(external_id)["OrderStatus"] == "Shipped"
     [confirm] = sandbox.requests_to("POST", "/shipmentConfirmation")
     assert confirm.body["packageDetail"]["trackingNumber"] == "YK-000123"
+
+
+def test_the_tracking_number_given_when_an_order_ships_goes_to_amazon(
+    world: ContractWorld, sandbox: AmazonSandbox, client_for: Any
+):
+    from accounts.models import User
+
+    run(world, "catalog")
+    [external_id] = sandbox.add_orders(1, [world.key(world.variants()[0])])
+    run(world, "orders")
+    order = Order.objects.get(tenant=world.tenant, external_id=external_id)
+    api = client_for(User.objects.get(username="acme-owner"))
+    assert api.put(f"/api/orders/{order.pk}/status", {"status": "processing"}, format="json").status_code == 200
+
+    too_long = api.put(f"/api/orders/{order.pk}/status", {"status": "completed", "tracking_number": "Y" * 101},
+                       format="json")  # fmt: skip
+    assert too_long.status_code == 400 and Order.objects.get(pk=order.pk).status == "processing"
+    shipped = api.put(f"/api/orders/{order.pk}/status", {"status": "completed", "tracking_number": " YK-42 "},
+                      format="json")  # fmt: skip
+    assert shipped.status_code == 200 and shipped.json()["data"]["tracking_number"] == "YK-42"
+    [push_id] = services.queue_status_pushes(world.tenant.pk, [{"channel": order.channel, "order_id": order.pk}])
+
+    assert services.send_status_push(push_id) == "sent"
+    [confirm] = sandbox.requests_to("POST", "/shipmentConfirmation")
+    assert confirm.body["packageDetail"]["trackingNumber"] == "YK-42"  # this order's, not an account default

@@ -298,12 +298,13 @@ def test_starting_processing_then_completing_moves_stock_like_the_service(
     )  # fmt: skip
 
     completed = client.post(
-        f"{LIST}{order.pk}/status/", {"status": "completed", "expected_status": "processing"}
+        f"{LIST}{order.pk}/status/",
+        {"status": "completed", "expected_status": "processing", "tracking_number": "YK-000777"},
     )
 
     assert flash(completed) == [("success", f"Order {order.number} is now Completed.")]
     order.refresh_from_db()
-    assert order.status == "completed"
+    assert (order.status, order.tracking_number) == ("completed", "YK-000777")
     assert level(tee) == (3, 0)  # the reservation became a deduction
     assert list(order.events.filter(kind="status").values_list("to_status", flat=True)) == [
         "processing",
