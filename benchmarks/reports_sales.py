@@ -76,7 +76,7 @@ def load(orders: int, days: int, seed: int = 7) -> tuple[int, date]:
     order_columns = (
         "id, tenant_id, number, channel, status, marketplace_status, currency, subtotal, shipping_total, "
         "discount_total, tax_total, total, shipping_address, billing_address, notes, needs_attention, "
-        "attention_reason, stock_policy, placed_at, created_at, updated_at"
+        "attention_reason, stock_policy, placed_at, created_at, updated_at, tracking_number"
     )
     line_columns = (
         "order_id, variant_id, sku, title, quantity, unit_price, line_total, tax_rate, tax_amount, reserved"
@@ -101,7 +101,7 @@ def load(orders: int, days: int, seed: int = 7) -> tuple[int, date]:
                 placed = first + timedelta(seconds=rng.randrange(span_seconds))
                 copy.write_row((order_id, tenant.pk, str(100_000 + n), channels[n], status, "", "TRY",
                                 subtotal, shipping, discount, Decimal("0"), subtotal + shipping - discount,
-                                "{}", "{}", "", False, "", "skip", placed, now, now))  # fmt: skip
+                                "{}", "{}", "", False, "", "skip", placed, now, now, ""))  # fmt: skip
         with cursor.copy(f"COPY orders_orderline ({line_columns}) FROM STDIN") as copy:
             for order_id, sku, quantity in lines_of:
                 copy.write_row((order_id, variant_ids[sku], f"SKU-{sku:05d}", f"Product {sku}", quantity,

@@ -79,7 +79,7 @@ class Order(models.Model):
     )
     marketplace_status = models.CharField(_("marketplace status"), max_length=64, blank=True)
     tracking_number = models.CharField(
-        _("tracking number"), max_length=100, blank=True, db_default="",
+        _("tracking number"), max_length=100, blank=True,
         help_text=_("The parcel's tracking number, given when the order ships; marketplaces that confirm shipments "
                     "(Amazon) receive it."),
     )

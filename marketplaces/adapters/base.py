@@ -112,6 +112,11 @@ class BatchHandle:
     kind: str  # "listings", "listings_update" or "stock_price"
     keys: list[str]  # item keys (barcodes) in the order sent
 
+    @property
+    def settled(self) -> bool:
+        """The marketplace answered at once (see MarketplaceAdapter.settled_batch)."""
+        return self.batch_id.startswith("now-")
+
 
 @dataclass
 class ItemResult:

@@ -270,6 +270,9 @@ class JobRunner:
                     Listing.objects.filter(pk__in=ids).exclude(status=ListingStatus.SYNCED).update(
                         status=ListingStatus.UPDATING
                     )
+                if handle.settled:  # answered at once: recorded now, nothing to wait for
+                    self._apply_listing_results(listings, self.adapter.poll_batch(handle))
+                    handles.pop()
         for handle in handles:
             listings = [by_key[key].listing for key in handle.keys]
             self._apply_listing_results(listings, self.wait(handle))
@@ -379,6 +382,9 @@ class JobRunner:
                     Listing.objects.filter(pk__in=[lst.pk for lst in listings]).update(
                         stock_batch_id=handle.batch_id
                     )
+                if handle.settled:  # answered at once: recorded now, nothing to wait for
+                    self._apply_stock_results(listings, self.adapter.poll_batch(handle))
+                    handles.pop()
         for handle in handles:
             self._apply_stock_results([by_key[key].listing for key in handle.keys], self.wait(handle))
 
