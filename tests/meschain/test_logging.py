@@ -183,7 +183,10 @@ def test_a_real_worker_restores_the_publishers_context(probe_lines):
             assert queued.get(timeout=20) == "req_publisher_02"
             own_id = unrelated.get(timeout=20)
     finally:
-        project_app.set_current()  # the test worker made the probe app current
+        # the test worker made the probe app current and the default (what other threads,
+        # such as a live server's, fall back to): give both back to the project's app
+        project_app.set_default()
+        project_app.set_current()
 
     by_message = {e["message"]: e for e in entries(probe_lines, PROBE)}
     line = by_message["through the broker"]
