@@ -99,6 +99,16 @@ class AmazonAdapter(AmazonOrdersMixin, MarketplaceAdapter):
     name = "Amazon"
     max_batch_items = 5000  # a feed each; JSON_LISTINGS_FEED allows 25,000 messages
     max_quantity = payloads.MAX_QUANTITY
+    #: attributes the adapter fills from the product (never asked of a category mapping)
+    FILLED_BY_SYNC = frozenset({
+        "item_name", "brand", "condition_type", "product_description", "externally_assigned_product_identifier",
+        "supplier_declared_has_product_identifier_exemption", "main_product_image_locator",
+        "item_package_weight", "fulfillment_availability", "purchasable_offer", "list_price",
+    })  # fmt: skip
+
+    @classmethod
+    def filled_by_sync(cls, attribute_id: str, settings: dict[str, Any]) -> bool:
+        return attribute_id in cls.FILLED_BY_SYNC
 
     def __init__(self, config: AccountConfig, *, client: MarketplaceHttpClient | None = None) -> None:
         super().__init__(config)

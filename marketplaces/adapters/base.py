@@ -341,6 +341,15 @@ class MarketplaceAdapter(ABC):
     #: catalogue entry first, the offer apart), the stock is pushed after the create
     create_carries_stock: ClassVar[bool] = True
 
+    #: a category mapping keeps an allowed attribute value by its text (else by its id)
+    mapping_values_by_name: ClassVar[bool] = False
+
+    @classmethod
+    def filled_by_sync(cls, attribute_id: str, settings: dict[str, Any]) -> bool:
+        """Whether the sync fills this attribute from the product or the account's
+        `settings` (then a category mapping need not give it)."""
+        return False
+
     @classmethod
     def listing_key(cls, barcode: str, sku: str) -> str:
         """What a variant is known by at the marketplace: its barcode (else its SKU) by

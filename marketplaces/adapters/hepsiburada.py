@@ -34,6 +34,7 @@ e.g. ``"180/min"`` — the SDK's per-IP figure).
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterable
 from decimal import Decimal
@@ -155,6 +156,13 @@ class AllClients:
 #: package statuses at or past what a seller's push moves an order to
 REACHED = {"Packaged": {"Packaged", "InTransit", "Shipped", "Delivered", "Undelivered", "Cancelled", "Returned"}}
 
+#: attributes the catalog import fills from the product (never asked of a category mapping)
+FILLED_BY_SYNC = frozenset({
+    "merchantSku", "VaryantGroupID", "Barcode", "UrunAdi", "UrunAciklamasi", "GarantiSuresi", "kg",
+    "tax_vat_rate", "price", "stock",
+})  # fmt: skip
+IMAGE_ATTRIBUTE = re.compile(r"^Image\d+$")
+
 @register
 class HepsiburadaAdapter(HepsiburadaOrdersMixin, MarketplaceAdapter):
     code = "hepsiburada"
@@ -212,6 +220,14 @@ class HepsiburadaAdapter(HepsiburadaOrdersMixin, MarketplaceAdapter):
     @classmethod
     def seller_status_for(cls, status: str) -> str | None:
         return "Packaged" if status == PROCESSING else None
+
+    mapping_values_by_name = True
+
+    @classmethod
+    def filled_by_sync(cls, attribute_id: str, settings: dict[str, Any]) -> bool:
+        options = settings.get("adapter_options") or {}
+        return (attribute_id in FILLED_BY_SYNC or bool(IMAGE_ATTRIBUTE.match(attribute_id))
+                or (attribute_id == "Marka" and bool(options.get("default_brand"))))  # fmt: skip
 
     @classmethod
     def has_reached(cls, target: str, marketplace_status: str) -> bool:

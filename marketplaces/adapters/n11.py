@@ -454,6 +454,12 @@ class N11Adapter(MarketplaceAdapter):
     def has_reached(cls, target: str, marketplace_status: str) -> bool:
         return marketplace_status in orders.REACHED.get(target, {target})
 
+    @classmethod
+    def filled_by_sync(cls, attribute_id: str, settings: dict[str, Any]) -> bool:
+        """The brand attribute, when the account has a brand to send."""
+        brand = attribute_id == str((settings.get("adapter_options") or {}).get("brand_attribute_id", 1))
+        return brand and bool(settings.get("default_brand_id") or settings.get("brand_ids"))
+
     # ---- categories -----------------------------------------------------------------------
 
     def fetch_categories(self) -> list[Category]:

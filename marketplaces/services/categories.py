@@ -3,7 +3,7 @@ adapter, cached per account, searched by words (any case, Turkish and Russian le
 included), and a leaf's attributes with the values the marketplace allows.
 
 What the sync fills from the product itself (title, barcode, brand…) is never asked of a
-mapping: those attributes are marked ``filled_by_sync``.
+mapping (each adapter says which: ``filled_by_sync``).
 """
 
 import hashlib
@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from marketplaces.adapters.base import Category, CategoryAttribute
+from marketplaces.adapters.base import Category, CategoryAttribute, adapter_class
 from marketplaces.client import MarketplaceError
 from marketplaces.models import MarketplaceAccount
 from marketplaces.services.sync import adapter_for
@@ -29,22 +29,6 @@ MAX_RESULTS = 50
 MAX_QUERY_LENGTH = 100
 PATH_SEPARATOR = " › "
 CATEGORY_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
-
-#: attributes each adapter fills from the product (never asked of a mapping)
-FILLED_BY_SYNC: dict[str, frozenset[str]] = {
-    "hepsiburada": frozenset({
-        "merchantSku", "VaryantGroupID", "Barcode", "UrunAdi", "UrunAciklamasi", "GarantiSuresi", "kg",
-        "tax_vat_rate", "price", "stock",
-    }),
-    "amazon": frozenset({
-        "item_name", "brand", "condition_type", "product_description", "externally_assigned_product_identifier",
-        "supplier_declared_has_product_identifier_exemption", "main_product_image_locator",
-        "item_package_weight", "fulfillment_availability", "purchasable_offer", "list_price",
-    }),
-}  # fmt: skip
-#: marketplaces whose mappings keep an allowed value by its text, not its id
-VALUES_BY_NAME = frozenset({"hepsiburada"})
-_IMAGE_ATTRIBUTE = re.compile(r"^Image\d+$")
 
 
 class MarketplaceUnavailable(DomainError):
@@ -168,23 +152,11 @@ def find_leaf(account: MarketplaceAccount, category_id: Any, *, refresh: bool = 
     )
 
 
-def _filled_by_sync(account: MarketplaceAccount) -> frozenset[str]:
-    filled = set(FILLED_BY_SYNC.get(account.marketplace, ()))
-    settings = account.settings or {}
-    options = settings.get("adapter_options") or {}
-    if account.marketplace == "hepsiburada" and options.get("default_brand"):
-        filled.add("Marka")
-    if account.marketplace == "n11" and (settings.get("default_brand_id") or settings.get("brand_ids")):
-        filled.add(str(options.get("brand_attribute_id", 1)))
-    return frozenset(filled)
-
-
-def _attribute_data(account: MarketplaceAccount, attribute: CategoryAttribute,
-                    filled: frozenset[str]) -> dict[str, Any]:  # fmt: skip
-    by_name = account.marketplace in VALUES_BY_NAME
+def _attribute_data(account: MarketplaceAccount, attribute: CategoryAttribute) -> dict[str, Any]:
+    adapter = adapter_class(account.marketplace)
+    by_name = adapter.mapping_values_by_name
     attribute_id = str(attribute.id)
-    by_sync = attribute_id in filled or (account.marketplace == "hepsiburada" and bool(
-        _IMAGE_ATTRIBUTE.match(attribute_id)))  # fmt: skip
+    by_sync = adapter.filled_by_sync(attribute_id, account.settings or {})
     values = [
         {"value": value.get("name") if by_name else value.get("id"), "label": str(value.get("name") or "")}
         for value in attribute.values
@@ -214,8 +186,7 @@ def category_attributes(account: MarketplaceAccount, category_id: Any, *,
             attributes = adapter.fetch_category_attributes(category)
     except MarketplaceError as exc:
         raise _unavailable(account, exc) from exc
-    filled = _filled_by_sync(account)
-    data = [_attribute_data(account, a, filled) for a in attributes]
+    data = [_attribute_data(account, a) for a in attributes]
     data.sort(key=lambda a: not a["needed"])  # stable: the marketplace's order otherwise
     cache.set(key, data, CACHE_SECONDS)
     return data
