@@ -5,8 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class OnecConfig(AppConfig):
     name = "onec"
     verbose_name = _("1C:Enterprise exchange")
-
-    def ready(self) -> None:
-        from onec import lookups
-
-        lookups.register()
