@@ -12,23 +12,6 @@ from django.db import transaction
 from marketplaces import services
 from marketplaces.models import CategoryMapping, MarketplaceAccount
 
-SANDBOX_ACCOUNT = "Trendyol sandbox"
-SANDBOX_BASE_URL = "http://127.0.0.1:8100/integration"
-SANDBOX_CREDENTIALS = {
-    "seller_id": "100000",
-    "api_key": "sandbox-api-key",
-    "api_secret": "sandbox-api-secret",
-}
-SANDBOX_SETTINGS = {"default_brand_id": 1791}
-
-#: our category → (sandbox leaf category id, its name, the attribute values it requires)
-CATEGORY_MAPPINGS: dict[str, tuple[str, str, dict[str, int]]] = {
-    "Tişört": ("600", "T-Shirt", {"47": 686, "338": 4603}),  # Renk: Siyah, Beden: M
-    "Gömlek": ("601", "Gömlek", {"47": 687, "338": 4604}),  # Renk: Beyaz, Beden: L
-    "Telefon Kılıfı": ("1072", "Telefon Kılıfı", {"700": 7001, "14": 108}),  # Apple, Silikon
-    "Kupa": ("2002", "Kupa & Bardak", {"800": 8002, "14": 107}),  # 350 ml, Seramik
-}
-
 # sku, product key, title, variant name, price, compare-at price, category
 CATALOGUE = [
     ("DEMO-TEE-S", "DEMO-TEE", "Pamuk tişört", "S", "199.90", "249.90", "Tişört"),
@@ -73,41 +56,16 @@ def seed_catalogue(tenant: Any) -> bool:
 
 
 @transaction.atomic
-def seed_sandbox_account(tenant: Any) -> tuple[MarketplaceAccount, bool]:
-    """The tenant's account on the local Trendyol sandbox, and the mapping of each demo
-    category it has to a sandbox leaf category. Returns (account, created)."""
-    from catalog.models import Category
-
-    account = MarketplaceAccount.objects.filter(tenant=tenant, name=SANDBOX_ACCOUNT).first()
-    created = account is None
-    if account is None:
-        account = services.connect_account(
-            tenant=tenant, marketplace="trendyol", name=SANDBOX_ACCOUNT, base_url=SANDBOX_BASE_URL,
-            credentials=SANDBOX_CREDENTIALS, settings=SANDBOX_SETTINGS, actor="seed_demo",
-        )  # fmt: skip
-    for category in Category.objects.filter(tenant=tenant, name__in=CATEGORY_MAPPINGS):
-        category_id, category_name, attributes = CATEGORY_MAPPINGS[category.name]
-        CategoryMapping.objects.get_or_create(
-            account=account, category=category,
-            defaults={"tenant": tenant, "marketplace_category_id": category_id,
-                      "marketplace_category_name": category_name, "attribute_values": attributes},
-        )  # fmt: skip
-    return account, created
-
-
-@transaction.atomic
-def seed_other_sandbox_accounts(tenant: Any) -> list[tuple[MarketplaceAccount, bool]]:
-    """An account on the local sandbox of every other marketplace that has one (its
-    ``DEMO``: port, credentials, settings, category mappings), as
-    `manage.py marketplace_sandbox <code>` serves it. Returns [(account, created)]."""
+def seed_sandbox_accounts(tenant: Any) -> list[tuple[MarketplaceAccount, bool]]:
+    """An account on the local sandbox of every marketplace (its ``DEMO``: port,
+    credentials, settings, category mappings), as `manage.py marketplace_sandbox <code>`
+    serves it, Trendyol first. Returns [(account, created)]."""
     from catalog.models import Category
     from marketplaces.models import Marketplace
     from marketplaces.sandbox import SANDBOXES, sandbox_module
 
     seeded = []
     for code in SANDBOXES:
-        if code == Marketplace.TRENDYOL:
-            continue
         demo = sandbox_module(code).DEMO
         name = f"{Marketplace(code).label} sandbox"
         account = MarketplaceAccount.objects.filter(tenant=tenant, name=name).first()

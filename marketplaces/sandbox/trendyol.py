@@ -109,6 +109,22 @@ __all__ = ["API_PREFIX", "IDENTICAL_REQUEST_MESSAGE", "PACKAGE_STATUSES", "Sandb
            "error_body"]  # fmt: skip
 
 
+#: what `seed_demo` connects to `manage.py marketplace_sandbox trendyol` (its defaults)
+DEMO: dict[str, Any] = {
+    "port": 8100,
+    "base_path": API_PREFIX,
+    "credentials": {"seller_id": "100000", "api_key": "sandbox-api-key", "api_secret": "sandbox-api-secret"},
+    "settings": {"default_brand_id": 1791},
+    # our category → (sandbox leaf category id, its name, the attribute values it requires)
+    "category_mappings": {
+        "Tişört": ("600", "T-Shirt", {"47": 686, "338": 4603}),  # Renk: Siyah, Beden: M
+        "Gömlek": ("601", "Gömlek", {"47": 687, "338": 4604}),  # Renk: Beyaz, Beden: L
+        "Telefon Kılıfı": ("1072", "Telefon Kılıfı", {"700": 7001, "14": 108}),  # Apple, Silikon
+        "Kupa": ("2002", "Kupa & Bardak", {"800": 8002, "14": 107}),  # 350 ml, Seramik
+    },
+}
+
+
 class TrendyolSandbox(CatalogMixin, ProductsMixin, PackagesMixin, SandboxServer):
     """Run with ``TrendyolSandbox(...).start()``; ``base_url`` is what an adapter uses."""
 

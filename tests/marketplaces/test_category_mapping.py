@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from catalog.services import taxonomy
-from marketplaces import demo, services
+from marketplaces import services
 from marketplaces.models import CategoryMapping, MarketplaceAccount
 from marketplaces.sandbox import sandbox_class, sandbox_module
 from marketplaces.sandbox.hepsiburada import MERCHANT_ID, SERVICE_KEY, USER_AGENT, HepsiburadaSandbox
@@ -357,9 +357,8 @@ def test_the_api_says_when_the_marketplace_fails(operator: Any, client_for: Any,
 def _demo(code: str) -> tuple[dict[str, Any], Any]:
     """What `seed_demo` connects for a marketplace, and its sandbox (not started)."""
     if code == "trendyol":
-        credentials = demo.SANDBOX_CREDENTIALS
-        return {"port": 8100, "base_path": "/integration", "credentials": credentials,
-                "settings": demo.SANDBOX_SETTINGS, "category_mappings": demo.CATEGORY_MAPPINGS}, TrendyolSandbox(
+        credentials = sandbox_module(code).DEMO["credentials"]
+        return sandbox_module(code).DEMO, TrendyolSandbox(
             seller_id=credentials["seller_id"], api_key=credentials["api_key"], api_secret=credentials["api_secret"])  # fmt: skip
     if code == "n11":
         credentials = sandbox_module(code).DEMO["credentials"]

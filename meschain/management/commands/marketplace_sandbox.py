@@ -9,8 +9,6 @@ from django.utils.translation import gettext as _
 from marketplaces.sandbox import SANDBOXES, sandbox_class, sandbox_module
 from marketplaces.sandbox.trendyol import TrendyolSandbox
 
-TRENDYOL_PORT = 8100
-
 
 class Command(BaseCommand):
     help = "Run a local sandbox of a marketplace's seller API (for development and demos)."
@@ -81,7 +79,7 @@ class Command(BaseCommand):
         return {name: opts[name] for name in names}
 
     def _trendyol(self, opts: dict[str, Any]) -> TrendyolSandbox:
-        port = TRENDYOL_PORT if opts["port"] is None else opts["port"]
+        port = sandbox_module("trendyol").DEMO["port"] if opts["port"] is None else opts["port"]
         return TrendyolSandbox(
             seller_id=opts["seller_id"], api_key=opts["api_key"], api_secret=opts["api_secret"],
             host=opts["host"], port=port, strict_attributes=not opts["lenient_attributes"], **self._faults(opts),

@@ -56,10 +56,9 @@ class Command(BaseCommand):
             User.objects.create_superuser(admin_name, admin_email, admin_password)
             created = True
         created |= marketplace_demo.seed_catalogue(tenant)
-        account, account_created = marketplace_demo.seed_sandbox_account(tenant)
-        created |= account_created
-        others = marketplace_demo.seed_other_sandbox_accounts(tenant)
-        created |= any(other_created for _account, other_created in others)
+        seeded = marketplace_demo.seed_sandbox_accounts(tenant)
+        created |= any(account_created for _account, account_created in seeded)
+        (account, _created), others = seeded[0], seeded[1:]  # Trendyol first
         if opts["quiet_if_present"] and not created:
             return
         self.stdout.write(_("Demo logins (admin at /admin/, API at /api/auth/login):"))
